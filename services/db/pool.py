@@ -1,0 +1,73 @@
+"""The asyncpg pool, wrapped so that an unreachable database becomes one domain error."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from services.errors import DatabaseUnavailable
+
+# What asyncpg raises when the server is gone or refuses us (as opposed to a bad query).
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+)
+
+
+class Database:
+    """Hands out connections and transactions from one pool."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        try:
+            async with self.pool.acquire(timeout=5) as conn:
+                yield conn
+        except CONNECTION_ERRORS as exc:
+            raise DatabaseUnavailable(type(exc).__name__) from exc
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.connection() as conn, conn.transaction():
+            yield conn
+
+    async def ping(self) -> None:
+        async with self.connection() as conn:
+            await conn.fetchval("SELECT 1", timeout=2)
+
+
+@asynccontextmanager
+async def open_database(dsn: str, *, min_size: int = 1, max_size: int = 10) -> AsyncIterator[Database]:
+    """Create the pool once; a database that cannot be reached at start is a DatabaseUnavailable."""
+    try:
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, timeout=10, command_timeout=30)
+    except CONNECTION_ERRORS as exc:
+        raise DatabaseUnavailable(describe_connect_error(exc)) from exc
+    except asyncpg.InvalidPasswordError as exc:
+        raise DatabaseUnavailable("the password was refused") from exc
+    except asyncpg.InvalidCatalogNameError as exc:
+        raise DatabaseUnavailable("the database does not exist") from exc
+    try:
+        yield Database(pool)
+    finally:
+        await pool.close()
+
+
+def describe_connect_error(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, asyncio.TimeoutError):
+        return "timed out connecting"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return type(exc).__name__

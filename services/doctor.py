@@ -1,0 +1,166 @@
+"""`marquee doctor`: every setting and dependency, one plain line each."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+import aiohttp
+from redis.exceptions import RedisError
+
+from services.config import Settings
+from services.db.migrate import load_migrations
+from services.db.pool import open_database
+from services.errors import MarqueeError
+from services.runtime import redis_client, store_urls
+
+TIMEOUT = aiohttp.ClientTimeout(total=10)
+DISCORD_API = "https://discord.com/api/v10"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # ok, off, missing, failing
+    detail: str
+    required: bool = True
+
+    @property
+    def fatal(self) -> bool:
+        return self.required and self.status in ("missing", "failing")
+
+    def line(self) -> str:
+        return f"{self.status:<8} {self.name}: {self.detail}"
+
+
+async def _http_check(
+    session: aiohttp.ClientSession,
+    name: str,
+    url: str,
+    headers: dict[str, str],
+    describe: Callable[[dict], str],
+    *,
+    required: bool = True,
+) -> Check:
+    try:
+        async with session.get(url, headers=headers, timeout=TIMEOUT) as resp:
+            if resp.status in (401, 403):
+                return Check(name, "failing", f"the key or token was refused (HTTP {resp.status})", required)
+            if resp.status != 200:
+                return Check(name, "failing", f"HTTP {resp.status} from {url.split('?')[0]}", required)
+            return Check(name, "ok", describe(await resp.json()), required)
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        reason = "timed out" if isinstance(exc, asyncio.TimeoutError) else str(exc) or type(exc).__name__
+        return Check(name, "failing", f"cannot reach {url.split('?')[0]}: {reason}", required)
+
+
+async def _discord(settings: Settings, session: aiohttp.ClientSession) -> Check:
+    if settings.discord_token is None:
+        return Check("discord", "missing", "DISCORD_TOKEN is not set")
+    base = (settings.discord_api_base or DISCORD_API).rstrip("/")
+    return await _http_check(
+        session,
+        "discord",
+        f"{base}/users/@me",
+        {"Authorization": f"Bot {settings.discord_token.get_secret_value()}"},
+        lambda me: f"token works for bot {me.get('username')} ({me.get('id')})",
+    )
+
+
+async def _tmdb(settings: Settings, session: aiohttp.ClientSession) -> Check:
+    if settings.tmdb_token is None:
+        return Check("tmdb", "missing", "TMDB_TOKEN is not set")
+    return await _http_check(
+        session,
+        "tmdb",
+        f"{settings.tmdb_api_base.rstrip('/')}/configuration",
+        {"Authorization": f"Bearer {settings.tmdb_token.get_secret_value()}"},
+        lambda _: f"token works ({settings.tmdb_region}, {settings.tmdb_language})",
+    )
+
+
+async def _openai(settings: Settings, session: aiohttp.ClientSession) -> Check:
+    if settings.openai_api_key is None:
+        return Check("openai", "off", "OPENAI_API_KEY is not set: AI features are off", required=False)
+    base = (settings.openai_base_url or "https://api.openai.com/v1").rstrip("/")
+    return await _http_check(
+        session,
+        "openai",
+        f"{base}/models",
+        {"Authorization": f"Bearer {settings.openai_api_key.get_secret_value()}"},
+        lambda _: f"key works (chat {settings.openai_chat_model}, embeddings {settings.openai_embedding_model})",
+        required=False,
+    )
+
+
+async def _stripe(settings: Settings, session: aiohttp.ClientSession) -> Check:
+    names = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PRO_PRICE_ID")
+    unset = [n for n in names if getattr(settings, n.lower()) is None]
+    if len(unset) == len(names):
+        return Check("stripe", "off", "billing is off: Pro commands are open to everyone", required=False)
+    if unset:
+        return Check("stripe", "missing", f"billing needs all three settings; {', '.join(unset)} not set")
+    assert settings.stripe_secret_key is not None
+    base = (settings.stripe_api_base or "https://api.stripe.com").rstrip("/")
+    return await _http_check(
+        session,
+        "stripe",
+        f"{base}/v1/prices/{settings.stripe_pro_price_id}",
+        {"Authorization": f"Bearer {settings.stripe_secret_key.get_secret_value()}"},
+        lambda price: f"key works; Pro price {price.get('id')} is {'active' if price.get('active') else 'inactive'}",
+    )
+
+
+async def _stores(settings: Settings) -> list[Check]:
+    where = "embedded" if settings.database_url is None else "DATABASE_URL"
+    redis_where = "embedded" if settings.redis_url is None else "REDIS_URL"
+    async with AsyncExitStack() as stack:
+        try:
+            dsn, redis_url = await store_urls(settings, stack)
+        except Exception as exc:  # the embedded servers failing to start is exactly what doctor reports
+            return [Check("database", "failing", f"embedded servers did not start: {exc}")]
+        checks = [await _database(dsn, where), await _redis(redis_url, redis_where)]
+    return checks
+
+
+async def _database(dsn: str, where: str) -> Check:
+    try:
+        async with open_database(dsn, min_size=1, max_size=1) as db, db.connection() as conn:
+            version = await conn.fetchval("SHOW server_version")
+            has_vector = await conn.fetchval("SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'")
+            done = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+            applied = (
+                {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")} if done else set()
+            )
+    except MarqueeError as exc:
+        return Check("database", "failing", f"{where}: {exc}")
+    pending = [m.version for m in load_migrations() if m.version not in applied]
+    if not has_vector:
+        return Check("database", "failing", f"{where}: PostgreSQL {version} lacks the pgvector extension")
+    state = f"{len(pending)} migrations pending (run `marquee migrate`)" if pending else "migrations up to date"
+    return Check("database", "ok", f"{where}: PostgreSQL {version} with pgvector, {state}")
+
+
+async def _redis(url: str, where: str) -> Check:
+    client = redis_client(url)
+    try:
+        info = await client.info("server")
+        return Check("redis", "ok", f"{where}: Redis {info.get('redis_version')}")
+    except (RedisError, OSError) as exc:
+        return Check("redis", "failing", f"{where}: {type(exc).__name__}")
+    finally:
+        await client.aclose()
+
+
+async def run_checks(settings: Settings) -> list[Check]:
+    async with aiohttp.ClientSession() as session:
+        probes: list[Awaitable[Check]] = [
+            _discord(settings, session),
+            _tmdb(settings, session),
+            _openai(settings, session),
+            _stripe(settings, session),
+        ]
+        checks = list(await asyncio.gather(*probes))
+    return checks + await _stores(settings)

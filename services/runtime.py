@@ -1,0 +1,102 @@
+"""The composition root: every shared resource is created here, once, and closed in reverse order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+from arq.connections import ArqRedis
+from redis.asyncio import ConnectionPool
+
+from services.cache import Cache
+from services.catalog import MovieCatalog
+from services.config import Settings
+from services.db.migrate import apply_migrations
+from services.db.pool import Database, open_database
+from services.embedded import embedded_postgres, embedded_redis
+from services.metrics import Metrics
+from services.searches import SearchService
+from services.tmdb.client import RetryPolicy, TMDBClient
+from services.users import UserDirectory
+from services.watch import WatchService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What the bot, the web app and the worker are handed."""
+
+    settings: Settings
+    db: Database
+    redis: ArqRedis
+    cache: Cache
+    http: aiohttp.ClientSession
+    metrics: Metrics
+    tmdb: TMDBClient
+    catalog: MovieCatalog
+    users: UserDirectory
+    watch: WatchService
+    searches: SearchService
+
+
+def redis_client(url: str) -> ArqRedis:
+    # Short timeouts: a dead Redis must cost milliseconds, the cache then steps aside.
+    pool = ConnectionPool.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0, max_connections=64)
+    return ArqRedis(connection_pool=pool)
+
+
+async def store_urls(settings: Settings, stack: AsyncExitStack) -> tuple[str, str]:
+    """The DSN and Redis URL to use: the configured servers, or embedded ones started on `stack`."""
+    if settings.database_url is not None:
+        dsn = settings.database_url.get_secret_value()
+    else:
+        dsn = await stack.enter_async_context(embedded_postgres(settings.marquee_data_dir))
+    if settings.redis_url is not None:
+        redis_url = settings.redis_url.get_secret_value()
+    else:
+        redis_url = await stack.enter_async_context(embedded_redis(settings.marquee_data_dir))
+    return dsn, redis_url
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, *, tmdb_retry: RetryPolicy | None = None) -> AsyncIterator[Services]:
+    async with AsyncExitStack() as stack:
+        dsn, redis_url = await store_urls(settings, stack)
+        db = await stack.enter_async_context(open_database(dsn))
+        if applied := await apply_migrations(db):
+            log.info("applied migrations: %s", ", ".join(applied))
+        redis = redis_client(redis_url)
+        stack.push_async_callback(redis.aclose)
+        http = await stack.enter_async_context(aiohttp.ClientSession())
+        metrics = Metrics()
+        cache = Cache(redis, metrics)
+        stack.push_async_callback(cache.close)
+        token = settings.tmdb_token.get_secret_value() if settings.tmdb_token else ""
+        tmdb = TMDBClient(
+            http,
+            token=token,
+            base_url=settings.tmdb_api_base,
+            region=settings.tmdb_region,
+            language=settings.tmdb_language,
+            cache=cache,
+            metrics=metrics,
+            retry=tmdb_retry,
+        )
+        catalog = MovieCatalog(tmdb, db)
+        yield Services(
+            settings=settings,
+            db=db,
+            redis=redis,
+            cache=cache,
+            http=http,
+            metrics=metrics,
+            tmdb=tmdb,
+            catalog=catalog,
+            users=UserDirectory(db),
+            watch=WatchService(db, catalog),
+            searches=SearchService(db, catalog),
+        )

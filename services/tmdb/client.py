@@ -1,0 +1,152 @@
+"""TMDB v3 over one aiohttp session: bearer auth, timeouts, bounded retries honouring Retry-After,
+and a Redis cache with single-flight in front of every GET."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+from services.cache import Cache
+from services.errors import MovieNotFound, TMDBAuthError, TMDBUnavailable
+from services.metrics import Metrics
+from services.tmdb.models import ImageConfig, MovieDetails, MoviePage
+
+log = logging.getLogger(__name__)
+
+HOUR = 3600.0
+LIST_TTL = HOUR
+DETAILS_TTL = HOUR
+SEARCH_TTL = 10 * 60.0
+CONFIG_TTL = 3 * 24 * HOUR
+GENRES_TTL = 24 * HOUR
+DETAILS_APPEND = "videos,credits,watch/providers,release_dates"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3
+    timeout: float = 5.0
+    base_delay: float = 0.25
+    max_delay: float = 5.0  # a Retry-After longer than this is not waited for: the user is told instead
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A parsed TMDB answer and whether it came from TMDB just now (as opposed to the cache)."""
+
+    data: Any
+    fresh: bool
+
+
+class TMDBClient:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        token: str,
+        base_url: str,
+        region: str,
+        language: str,
+        cache: Cache,
+        metrics: Metrics,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._session = session
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self.base_url = base_url.rstrip("/")
+        self.region = region
+        self.language = language
+        self._cache = cache
+        self._metrics = metrics
+        self._retry = retry or RetryPolicy()
+        self._images: tuple[float, ImageConfig] | None = None
+
+    # ---------------------------------------------------------------- endpoints
+    async def movie_list(self, kind: str, page: int = 1) -> Fetched:
+        """One page of now_playing, popular, top_rated, upcoming or trending (this week)."""
+        path = "/trending/movie/week" if kind == "trending" else f"/movie/{kind}"
+        params: dict[str, Any] = {"page": page}
+        if kind in ("now_playing", "upcoming", "popular", "top_rated"):
+            params["region"] = self.region
+        raw, fresh = await self._get(path, params, LIST_TTL)
+        return Fetched(MoviePage.from_tmdb(raw), fresh)
+
+    async def search(self, query: str, *, year: int | None = None, page: int = 1) -> Fetched:
+        params: dict[str, Any] = {"query": query, "page": page, "include_adult": "false"}
+        if year:
+            params["year"] = year
+        raw, fresh = await self._get("/search/movie", params, SEARCH_TTL)
+        return Fetched(MoviePage.from_tmdb(raw), fresh)
+
+    async def details(self, movie_id: int) -> Fetched:
+        raw, fresh = await self._get(f"/movie/{movie_id}", {"append_to_response": DETAILS_APPEND}, DETAILS_TTL)
+        return Fetched(MovieDetails.from_tmdb(raw, self.region), fresh)
+
+    async def image_config(self) -> ImageConfig:
+        now = time.monotonic()
+        if self._images is None or now - self._images[0] > CONFIG_TTL:
+            raw, _ = await self._get("/configuration", {}, CONFIG_TTL, localized=False)
+            self._images = (now, ImageConfig.from_tmdb(raw))
+        return self._images[1]
+
+    async def genres(self) -> dict[int, str]:
+        raw, _ = await self._get("/genre/movie/list", {}, GENRES_TTL)
+        return {int(g["id"]): str(g["name"]) for g in raw.get("genres") or ()}
+
+    # ---------------------------------------------------------------- transport
+    async def _get(self, path: str, params: dict[str, Any], ttl: float, *, localized: bool = True) -> tuple[Any, bool]:
+        if localized:
+            params = {**params, "language": self.language}
+        query = urlencode(sorted(params.items()))
+        return await self._cache.get_or_load(f"tmdb:{path}?{query}", ttl, lambda: self._request(path, params))
+
+    async def _request(self, path: str, params: dict[str, Any]) -> Any:
+        policy = self._retry
+        reason = "no answer"
+        for attempt in range(policy.attempts):
+            delay = policy.base_delay * 2**attempt * (0.5 + random.random())
+            started = time.perf_counter()
+            try:
+                async with self._session.get(
+                    self.base_url + path,
+                    params=params,
+                    headers=self._headers,
+                    timeout=aiohttp.ClientTimeout(total=policy.timeout),
+                ) as resp:
+                    self._metrics.tmdb_requests.inc(str(resp.status))
+                    self._metrics.tmdb_latency.observe(time.perf_counter() - started)
+                    if resp.status == 200:
+                        return await resp.json()
+                    if resp.status == 401:
+                        raise TMDBAuthError()
+                    if resp.status == 404:
+                        raise MovieNotFound(path.rsplit("/", 1)[-1])
+                    if resp.status != 429 and resp.status < 500:
+                        raise TMDBUnavailable(f"HTTP {resp.status}")
+                    reason = f"HTTP {resp.status}"
+                    retry_after = _retry_after(resp.headers.get("Retry-After"))
+                    if retry_after is not None:
+                        if retry_after > policy.max_delay:
+                            raise TMDBUnavailable("rate limited", retry_after=retry_after)
+                        delay = retry_after
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                self._metrics.tmdb_requests.inc("error")
+                reason = "timed out" if isinstance(exc, asyncio.TimeoutError) else type(exc).__name__
+            if attempt + 1 < policy.attempts:
+                log.info("TMDB %s failed (%s), retrying in %.2fs", path, reason, delay)
+                await asyncio.sleep(min(delay, policy.max_delay))
+        raise TMDBUnavailable(reason)
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None

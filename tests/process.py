@@ -1,0 +1,57 @@
+"""Running `marquee` as a real subprocess, configured only through its environment."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+MARQUEE = str(Path(sys.executable).parent / "marquee")
+LEAK_MARKERS = ("Traceback", "Unclosed", "never retrieved", "was destroyed but it is pending", "Exception ignored")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def base_env(**values: str) -> dict[str, str]:
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root"), "PYTHONUNBUFFERED": "1"}
+    env.update(values)
+    return env
+
+
+class MarqueeProcess:
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
+        self.args, self.env, self.cwd = args, env, cwd
+        self.log = cwd / f"marquee-{args[0]}-{os.getpid()}-{id(self)}.log"
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> MarqueeProcess:
+        with self.log.open("wb") as out:
+            self.proc = await asyncio.create_subprocess_exec(
+                MARQUEE, *self.args, env=self.env, cwd=self.cwd, stdout=out, stderr=asyncio.subprocess.STDOUT,
+                stdin=asyncio.subprocess.DEVNULL,
+            )
+        return self
+
+    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(sig)
+        return await asyncio.wait_for(self.proc.wait(), timeout)
+
+    async def wait(self, timeout: float = 60) -> int:
+        assert self.proc is not None
+        return await asyncio.wait_for(self.proc.wait(), timeout)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()

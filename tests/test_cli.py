@@ -1,0 +1,69 @@
+"""`marquee` start-up errors and doctor, as an operator sees them in a terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.fakes.tmdb import FakeTMDB
+from tests.process import MarqueeProcess, base_env, free_port
+
+
+async def run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    proc = await MarqueeProcess(args, env, cwd).start()
+    code = await proc.wait(120)
+    return code, proc.output()
+
+
+async def test_a_missing_setting_is_one_line(tmp_path: Path) -> None:
+    code, out = await run(["run"], base_env(MARQUEE_DATA_DIR=str(tmp_path / "d")), tmp_path)
+    assert (code, out) == (2, "marquee: TMDB_TOKEN is not set (see .env.example)\n")
+    code, out = await run(["run"], base_env(TMDB_TOKEN="t", MARQUEE_DATA_DIR=str(tmp_path / "d")), tmp_path)
+    assert (code, out) == (2, "marquee: DISCORD_TOKEN is not set (see .env.example)\n")
+
+
+async def test_a_malformed_setting_is_one_line(tmp_path: Path) -> None:
+    code, out = await run(["migrate"], base_env(WEB_PORT="eighty"), tmp_path)
+    assert code == 2 and out.startswith("marquee: WEB_PORT is invalid:") and out.count("\n") == 1
+
+
+async def test_the_env_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("TMDB_TOKEN=from-dotenv\n")
+    code, out = await run(["run"], base_env(MARQUEE_DATA_DIR=str(tmp_path / "d")), tmp_path)
+    assert (code, out) == (2, "marquee: DISCORD_TOKEN is not set (see .env.example)\n")
+
+
+async def test_database_unreachable_at_start(tmp_path: Path) -> None:
+    env = base_env(
+        TMDB_TOKEN="t", DISCORD_TOKEN="d", DATABASE_URL="postgresql://postgres:secret-pw@127.0.0.1:1/marquee",
+        REDIS_URL="redis://127.0.0.1:1/0", WEB_PORT=str(free_port()),
+    )
+    code, out = await run(["run"], env, tmp_path)
+    assert code == 1
+    assert out.strip().splitlines()[-1] == "marquee: database unavailable: connection refused"
+    assert "Traceback" not in out and "secret-pw" not in out
+
+
+async def test_doctor_checks_everything(tmp_path: Path, tmdb: FakeTMDB, emulator: Any, database_url: str,
+                                        redis_url: str) -> None:
+    env = base_env(
+        TMDB_TOKEN=tmdb.token, TMDB_API_BASE=tmdb.base_url, DATABASE_URL=database_url, REDIS_URL=redis_url,
+        **emulator.env(),
+    )
+    code, out = await run(["doctor"], env, tmp_path)
+    lines = out.strip().splitlines()
+    assert code == 0, out
+    assert lines[0] == f"ok       discord: token works for bot AcceptanceBot ({emulator.application_id})"
+    assert lines[1] == "ok       tmdb: token works (US, en-US)"
+    assert lines[2] == "off      openai: OPENAI_API_KEY is not set: AI features are off"
+    assert lines[3] == "off      stripe: billing is off: Pro commands are open to everyone"
+    assert lines[4].startswith("ok       database: DATABASE_URL: PostgreSQL ")
+    assert lines[4].endswith("with pgvector, migrations up to date")
+    assert lines[5].startswith("ok       redis: REDIS_URL: Redis ")
+
+    env.update(TMDB_TOKEN="wrong", STRIPE_SECRET_KEY="sk_test_x")
+    code, out = await run(["doctor"], env, tmp_path)
+    assert code == 1
+    assert "failing  tmdb: the key or token was refused (HTTP 401)" in out
+    assert "missing  stripe: billing needs all three settings; STRIPE_WEBHOOK_SECRET, STRIPE_PRO_PRICE_ID not set" in out
+    assert "wrong" not in out and "sk_test_x" not in out

@@ -41,9 +41,9 @@ def field(message: dict[str, Any], name: str) -> str:
     raise LookupError(f"no field {name!r}")
 
 
-async def visible_answer(rec: Any, timeout: float = 10.0) -> dict[str, Any]:
+async def visible_answer(rec: Any, seconds: float = 10.0) -> dict[str, Any]:
     """The message the user ends up seeing for an interaction (after any defer)."""
-    await rec.wait_for(lambda: any(m.get("content") or m.get("embeds") for m in rec.messages), timeout, "an answer")
+    await rec.wait_for(lambda: any(m.get("content") or m.get("embeds") for m in rec.messages), seconds, "an answer")
     return next(m for m in rec.messages if m.get("content") or m.get("embeds"))
 
 

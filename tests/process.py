@@ -34,20 +34,25 @@ class MarqueeProcess:
     async def start(self) -> MarqueeProcess:
         with self.log.open("wb") as out:
             self.proc = await asyncio.create_subprocess_exec(
-                MARQUEE, *self.args, env=self.env, cwd=self.cwd, stdout=out, stderr=asyncio.subprocess.STDOUT,
+                MARQUEE,
+                *self.args,
+                env=self.env,
+                cwd=self.cwd,
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT,
                 stdin=asyncio.subprocess.DEVNULL,
             )
         return self
 
-    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+    async def stop(self, sig: int = signal.SIGTERM, seconds: float = 30) -> int:
         assert self.proc is not None
         if self.proc.returncode is None:
             self.proc.send_signal(sig)
-        return await asyncio.wait_for(self.proc.wait(), timeout)
+        return await asyncio.wait_for(self.proc.wait(), seconds)
 
-    async def wait(self, timeout: float = 60) -> int:
+    async def wait(self, seconds: float = 60) -> int:
         assert self.proc is not None
-        return await asyncio.wait_for(self.proc.wait(), timeout)
+        return await asyncio.wait_for(self.proc.wait(), seconds)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")

@@ -37,7 +37,9 @@ async def test_browse_pages_and_opens_a_card(bot: Any, emulator: Any, tmdb: Fake
     assert label(popular[0]) not in embed(turned)["description"]
 
     # Someone else cannot turn alice's pages: they are told so, privately, and nothing changes.
-    intruder = await emulator.click(turned, component(turned, "marquee:browse:popular:3:")["custom_id"], user=emulator.bob)
+    intruder = await emulator.click(
+        turned, component(turned, "marquee:browse:popular:3:")["custom_id"], user=emulator.bob
+    )
     note = await visible_answer(intruder)
     assert is_ephemeral(note) and "belong to whoever ran the command" in note["content"]
     assert "Page 2 of 6" in embed(emulator.message(msg["id"]))["footer"]["text"]
@@ -101,9 +103,7 @@ async def test_trailer_link_and_films_without_one(bot: Any, emulator: Any, tmdb:
     assert msg["content"] == f"TMDB has no trailer for **{label(without)}** yet."
 
 
-async def test_search_by_year_is_saved_to_history(
-    bot: Any, emulator: Any, tmdb: FakeTMDB, services: Services
-) -> None:
+async def test_search_by_year_is_saved_to_history(bot: Any, emulator: Any, tmdb: FakeTMDB, services: Services) -> None:
     year = int(next(f for f in tmdb.films if f["title"].startswith("Silent"))["release_date"][:4])
     msg = await visible_answer(await emulator.invoke("search", {"query": "silent", "year": year}))
     expected = [f for f in tmdb.films if "silent" in f["title"].lower() and f["release_date"].startswith(str(year))]

@@ -128,14 +128,15 @@ async def cut(settings: Settings, emulator: Any) -> AsyncIterator[dict[str, Any]
     assert settings.database_url and settings.redis_url
     pg = await CuttableProxy(**_pg_target(settings.database_url.get_secret_value())).start()
     redis = await CuttableProxy(**_redis_target(settings.redis_url.get_secret_value())).start()
-    proxied = settings.model_copy(update={
-        "database_url": SecretStr(_through(settings.database_url.get_secret_value(), pg.port)),
-        "redis_url": SecretStr(f"redis://127.0.0.1:{redis.port}/0"),
-        "discord_api_base": emulator.api_base,
-        "web_port": 0,
-    })
-    async with open_services(proxied, tmdb_retry=TEST_RETRY) as services, \
-            serve_web(services, "127.0.0.1", 0) as runner:
+    proxied = settings.model_copy(
+        update={
+            "database_url": SecretStr(_through(settings.database_url.get_secret_value(), pg.port)),
+            "redis_url": SecretStr(f"redis://127.0.0.1:{redis.port}/0"),
+            "discord_api_base": emulator.api_base,
+            "web_port": 0,
+        }
+    )
+    async with open_services(proxied, tmdb_retry=TEST_RETRY) as services, serve_web(services, "127.0.0.1", 0) as runner:
         bot = MarqueeBot(services)
         task = asyncio.create_task(bot.start("emulator-token"))
         await emulator.wait_ready()

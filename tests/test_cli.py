@@ -35,8 +35,11 @@ async def test_the_env_file_is_read(tmp_path: Path) -> None:
 
 async def test_database_unreachable_at_start(tmp_path: Path) -> None:
     env = base_env(
-        TMDB_TOKEN="t", DISCORD_TOKEN="d", DATABASE_URL="postgresql://postgres:secret-pw@127.0.0.1:1/marquee",
-        REDIS_URL="redis://127.0.0.1:1/0", WEB_PORT=str(free_port()),
+        TMDB_TOKEN="t",
+        DISCORD_TOKEN="d",
+        DATABASE_URL="postgresql://postgres:secret-pw@127.0.0.1:1/marquee",
+        REDIS_URL="redis://127.0.0.1:1/0",
+        WEB_PORT=str(free_port()),
     )
     code, out = await run(["run"], env, tmp_path)
     assert code == 1
@@ -44,10 +47,14 @@ async def test_database_unreachable_at_start(tmp_path: Path) -> None:
     assert "Traceback" not in out and "secret-pw" not in out
 
 
-async def test_doctor_checks_everything(tmp_path: Path, tmdb: FakeTMDB, emulator: Any, database_url: str,
-                                        redis_url: str) -> None:
+async def test_doctor_checks_everything(
+    tmp_path: Path, tmdb: FakeTMDB, emulator: Any, database_url: str, redis_url: str
+) -> None:
     env = base_env(
-        TMDB_TOKEN=tmdb.token, TMDB_API_BASE=tmdb.base_url, DATABASE_URL=database_url, REDIS_URL=redis_url,
+        TMDB_TOKEN=tmdb.token,
+        TMDB_API_BASE=tmdb.base_url,
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
         **emulator.env(),
     )
     code, out = await run(["doctor"], env, tmp_path)
@@ -65,5 +72,7 @@ async def test_doctor_checks_everything(tmp_path: Path, tmdb: FakeTMDB, emulator
     code, out = await run(["doctor"], env, tmp_path)
     assert code == 1
     assert "failing  tmdb: the key or token was refused (HTTP 401)" in out
-    assert "missing  stripe: billing needs all three settings; STRIPE_WEBHOOK_SECRET, STRIPE_PRO_PRICE_ID not set" in out
+    assert (
+        "missing  stripe: billing needs all three settings; STRIPE_WEBHOOK_SECRET, STRIPE_PRO_PRICE_ID not set" in out
+    )
     assert "wrong" not in out and "sk_test_x" not in out

@@ -31,7 +31,10 @@ async def test_marquee_run_end_to_end(tmp_path: Path, emulator: Any, tmdb: FakeT
     data_dir = tmp_path / "data"
     web_port = free_port()
     env = base_env(
-        TMDB_TOKEN=tmdb.token, TMDB_API_BASE=tmdb.base_url, MARQUEE_DATA_DIR=str(data_dir), WEB_PORT=str(web_port),
+        TMDB_TOKEN=tmdb.token,
+        TMDB_API_BASE=tmdb.base_url,
+        MARQUEE_DATA_DIR=str(data_dir),
+        WEB_PORT=str(web_port),
         **emulator.env(),
     )
     first = await MarqueeProcess(["run"], env, tmp_path).start()
@@ -97,8 +100,11 @@ async def test_marquee_run_end_to_end(tmp_path: Path, emulator: Any, tmdb: FakeT
 
 async def test_stopping_right_after_start_is_clean(tmp_path: Path, emulator: Any, tmdb: FakeTMDB) -> None:
     env = base_env(
-        TMDB_TOKEN=tmdb.token, TMDB_API_BASE=tmdb.base_url, MARQUEE_DATA_DIR=str(tmp_path / "data"),
-        WEB_PORT=str(free_port()), **emulator.env(),
+        TMDB_TOKEN=tmdb.token,
+        TMDB_API_BASE=tmdb.base_url,
+        MARQUEE_DATA_DIR=str(tmp_path / "data"),
+        WEB_PORT=str(free_port()),
+        **emulator.env(),
     )
     proc = await MarqueeProcess(["run"], env, tmp_path).start()
     try:

@@ -32,7 +32,11 @@ async def test_lists_details_and_reference_data_are_parsed(services: Services, t
 async def test_search_sends_no_adult_and_the_year(services: Services, tmdb: FakeTMDB) -> None:
     await services.tmdb.search("echo", year=2001)
     assert tmdb.calls_to("/search/movie")[0].query == {
-        "query": "echo", "year": "2001", "page": "1", "include_adult": "false", "language": "en-US"
+        "query": "echo",
+        "year": "2001",
+        "page": "1",
+        "include_adult": "false",
+        "language": "en-US",
     }
 
 

@@ -54,8 +54,13 @@ def make_details(film: dict[str, Any], index: int) -> dict[str, Any]:
             if index % 7 == 0
             else [
                 {"key": f"teaser{index}", "site": "YouTube", "type": "Teaser", "name": "Teaser", "official": True},
-                {"key": f"trailer{index}", "site": "YouTube", "type": "Trailer", "name": "Official Trailer",
-                 "official": True},
+                {
+                    "key": f"trailer{index}",
+                    "site": "YouTube",
+                    "type": "Trailer",
+                    "name": "Official Trailer",
+                    "official": True,
+                },
             ]
         },
         release_dates={"results": [{"iso_3166_1": "US", "release_dates": [{"certification": "PG-13", "type": 3}]}]},
@@ -162,21 +167,29 @@ class FakeTMDB:
 
     def _answer(self, path: str, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {self.token}":
-            return web.json_response({"status_code": 7, "status_message": "Invalid API key", "success": False},
-                                     status=401)
+            return web.json_response(
+                {"status_code": 7, "status_message": "Invalid API key", "success": False}, status=401
+            )
         if self._faults:
             fault = self._faults[0]
             fault.remaining -= 1
             if fault.remaining <= 0:
                 self._faults.pop(0)
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-            return web.json_response({"status_code": 25, "status_message": "fault"}, status=fault.status,
-                                     headers=headers)
+            return web.json_response(
+                {"status_code": 25, "status_message": "fault"}, status=fault.status, headers=headers
+            )
         query = request.query
         page = int(query.get("page", "1"))
         if path == "/configuration":
-            return web.json_response({"images": {"secure_base_url": "https://image.tmdb.org/t/p/",
-                                                 "poster_sizes": ["w92", "w500", "original"]}})
+            return web.json_response(
+                {
+                    "images": {
+                        "secure_base_url": "https://image.tmdb.org/t/p/",
+                        "poster_sizes": ["w92", "w500", "original"],
+                    }
+                }
+            )
         if path == "/genre/movie/list":
             return web.json_response({"genres": [{"id": k, "name": v} for k, v in GENRES.items()]})
         if path == "/search/movie":
@@ -192,8 +205,7 @@ class FakeTMDB:
             return self._page(self.lists()[kind], page)
         if path.startswith("/movie/") and kind.isdigit() and 0 <= int(kind) - 1000 < len(self.films):
             return web.json_response(make_details(self.film(int(kind)), int(kind) - 1000))
-        return web.json_response({"status_code": 34, "status_message": "The resource could not be found."},
-                                 status=404)
+        return web.json_response({"status_code": 34, "status_message": "The resource could not be found."}, status=404)
 
     def _page(self, films: list[dict[str, Any]], page: int) -> web.Response:
         total_pages = max(1, -(-len(films) // PAGE_SIZE))

@@ -147,3 +147,13 @@ async def test_every_interaction_registers_its_user_once(bot: Any, emulator: Any
     async with services.db.connection() as conn:
         users = await conn.fetch("SELECT discord_id, tier FROM users")
     assert [(r["discord_id"], r["tier"]) for r in users] == [(int(emulator.bob["id"]), "free")]
+
+
+async def test_autocomplete_stays_within_discord_limits(bot: Any, emulator: Any, tmdb: FakeTMDB) -> None:
+    for film in tmdb.films[:40]:
+        film["title"] = "Long " + "A" * 150 + str(film["id"])
+    choices = await emulator.autocomplete("trailer", "title", "long")  # the emulator rejects >100 chars
+    assert len(choices) == 20  # one TMDB page; Discord allows 25
+    assert all(len(c["name"]) <= 100 and c["name"].endswith("…") for c in choices)
+    empty = await emulator.autocomplete("movie", "title", "")
+    assert [c["value"] for c in empty] == [str(f["id"]) for f in tmdb.lists()["popular"][:20]]

@@ -9,13 +9,16 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
 from services.config import Settings, load_settings
 from services.errors import ConfigError, MarqueeError
 from services.runtime import Services, open_services
+
+if TYPE_CHECKING:
+    from bot.client import MarqueeBot
 
 log = logging.getLogger("marquee")
 
@@ -54,14 +57,15 @@ async def background(coro: Awaitable[None], name: str) -> AsyncIterator[asyncio.
 
 
 @asynccontextmanager
-async def running_bot(services: Services) -> AsyncIterator[asyncio.Task[None]]:
+async def running_bot(services: Services) -> AsyncIterator[tuple[MarqueeBot, asyncio.Task[None]]]:
+    """The bot connecting in the background; on exit it is closed cleanly, even right after start."""
     from bot.client import MarqueeBot
 
     bot = MarqueeBot(services)
     assert services.settings.discord_token is not None
     task = asyncio.create_task(bot.start(services.settings.discord_token.get_secret_value()), name="discord-bot")
     try:
-        yield task
+        yield bot, task
     finally:
         if bot.user is not None and not bot.is_ready():
             # Closing between READY and on_ready leaves discord.py's ready task pending.
@@ -104,7 +108,8 @@ async def run_parts(settings: Settings, *, bot: bool, web: bool, worker: bool) -
         if worker:
             tasks.append(await stack.enter_async_context(background(run_worker(services), "arq-worker")))
         if bot:
-            tasks.append(await stack.enter_async_context(running_bot(services)))
+            _, bot_task = await stack.enter_async_context(running_bot(services))
+            tasks.append(bot_task)
         log.info("Marquee is running; stop with Ctrl+C or SIGTERM")
         await wait_for_stop(stop, *tasks)
         log.info("stopping")

@@ -3,12 +3,11 @@ TEST_REDIS_URL), a fake TMDB on loopback, and the Discord emulator from ../share
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -140,20 +139,17 @@ async def emulator() -> AsyncIterator[Any]:
 @pytest.fixture
 async def bot(services: Services, emulator: Any) -> AsyncIterator[Any]:
     """The real bot, in this process, connected to the emulator, commands synced."""
-    from bot.client import MarqueeBot
+    async with connected_bot(services, emulator) as instance:
+        yield instance
+
+
+@asynccontextmanager
+async def connected_bot(services: Services, emulator: Any) -> AsyncIterator[Any]:
+    """Start the bot the way `marquee run` does, against the emulator; closed the same way too."""
+    from bot.cli import running_bot
 
     services.settings.discord_api_base = emulator.api_base
-    async with AsyncExitStack() as stack:
-        instance = MarqueeBot(services)
-        task = asyncio.create_task(instance.start("emulator-token"))
-
-        async def close() -> None:
-            if instance.user is not None:
-                await asyncio.wait_for(instance.wait_until_ready(), 10)
-            await instance.close()
-            await task
-
-        stack.push_async_callback(close)
+    async with running_bot(services) as (instance, _):
         await emulator.wait_ready()
         await emulator.wait_commands()
         yield instance

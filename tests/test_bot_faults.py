@@ -3,7 +3,6 @@ changes nothing, and the bot keeps answering."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -12,11 +11,10 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from bot.client import MarqueeBot
 from services.config import Settings
 from services.runtime import Services, open_services
 from services.web import serve_web
-from tests.conftest import TEST_RETRY
+from tests.conftest import TEST_RETRY, connected_bot
 from tests.fakes.proxy import CuttableProxy
 from tests.fakes.tmdb import FakeTMDB
 from tests.helpers import embed, is_ephemeral, visible_answer
@@ -137,18 +135,12 @@ async def cut(settings: Settings, emulator: Any) -> AsyncIterator[dict[str, Any]
         }
     )
     async with open_services(proxied, tmdb_retry=TEST_RETRY) as services, serve_web(services, "127.0.0.1", 0) as runner:
-        bot = MarqueeBot(services)
-        task = asyncio.create_task(bot.start("emulator-token"))
-        await emulator.wait_ready()
-        await emulator.wait_commands()
         host, port = runner.addresses[0][:2]
         try:
-            yield {"pg": pg, "redis": redis, "services": services, "health": f"http://{host}:{port}/health"}
+            async with connected_bot(services, emulator):
+                yield {"pg": pg, "redis": redis, "services": services, "health": f"http://{host}:{port}/health"}
         finally:
             pg.restore()
-            await asyncio.wait_for(bot.wait_until_ready(), 10)
-            await bot.close()
-            await task
     await pg.stop()
     await redis.stop()
 

@@ -81,6 +81,8 @@ async def wait_for_stop(stop: asyncio.Event, *tasks: asyncio.Task[None]) -> None
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
     stopper.cancel()
+    with suppress(asyncio.CancelledError):
+        await stopper
     for task in done:
         if task is not stopper and not task.cancelled() and task.exception():
             raise task.exception()  # type: ignore[misc]

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tests.conftest import emulator_available
 from tests.fakes.tmdb import FakeTMDB
 from tests.process import MarqueeProcess, base_env, free_port
 
@@ -76,3 +79,25 @@ async def test_doctor_checks_everything(
         "missing  stripe: billing needs all three settings; STRIPE_WEBHOOK_SECRET, STRIPE_PRO_PRICE_ID not set" in out
     )
     assert "wrong" not in out and "sk_test_x" not in out
+
+
+async def test_a_refused_discord_token_is_one_line(
+    tmp_path: Path, tmdb: FakeTMDB, database_url: str, redis_url: str
+) -> None:
+    if not emulator_available():
+        pytest.skip("the Discord emulator is not in ../shared")
+    from discord_emu import DiscordEmulator
+
+    async with DiscordEmulator(token="the-real-token") as strict:
+        env = base_env(
+            TMDB_TOKEN=tmdb.token,
+            TMDB_API_BASE=tmdb.base_url,
+            DATABASE_URL=database_url,
+            REDIS_URL=redis_url,
+            WEB_PORT=str(free_port()),
+            **strict.env("a-wrong-token"),
+        )
+        code, out = await run(["run"], env, tmp_path)
+    assert code == 1
+    assert out.strip().splitlines()[-1] == "marquee: DISCORD_TOKEN was refused by Discord"
+    assert "Traceback" not in out and "a-wrong-token" not in out

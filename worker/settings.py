@@ -40,18 +40,28 @@ async def run_worker(services: Services) -> None:
         worker = create_worker(services)
         task = asyncio.create_task(worker.async_run(), name="arq-worker")
         try:
-            await task
+            # Not `await task`: cancelling us would be handed to arq and wait on it; see _cancel.
+            await asyncio.wait({task})
+            task.result()
         except (RedisError, OSError) as exc:
             log.warning("worker lost Redis (%s); restarting in %.0fs", type(exc).__name__, delay)
         except asyncio.CancelledError:
-            task.cancel()
-            with suppress(asyncio.CancelledError, RedisError, OSError):
-                await task
+            await _cancel(task)
             await _close(worker)
             raise
         await _close(worker)
         await asyncio.sleep(delay)
         delay = min(delay * 2, RESTART_DELAY_MAX)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    # A cancellation that lands inside one of arq's Redis calls can be swallowed there, leaving
+    # its poll loop running: keep cancelling until the task is really done.
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.5)
+    if not task.cancelled():
+        task.exception()  # seen: we are stopping, whatever it failed with
 
 
 async def _close(worker: Worker) -> None:

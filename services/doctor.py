@@ -151,7 +151,7 @@ async def _redis(url: str, where: str) -> Check:
     except (RedisError, OSError) as exc:
         return Check("redis", "failing", f"{where}: {type(exc).__name__}")
     finally:
-        await client.aclose()
+        await client.aclose(close_connection_pool=True)
 
 
 async def run_checks(settings: Settings) -> list[Check]:

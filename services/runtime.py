@@ -70,7 +70,7 @@ async def open_services(settings: Settings, *, tmdb_retry: RetryPolicy | None = 
         if applied := await apply_migrations(db):
             log.info("applied migrations: %s", ", ".join(applied))
         redis = redis_client(redis_url)
-        stack.push_async_callback(redis.aclose)
+        stack.push_async_callback(redis.aclose, close_connection_pool=True)
         http = await stack.enter_async_context(aiohttp.ClientSession())
         metrics = Metrics()
         cache = Cache(redis, metrics)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 MARQUEE = str(Path(sys.executable).parent / "marquee")
-LEAK_MARKERS = ("Traceback", "Unclosed", "never retrieved", "was destroyed but it is pending", "Exception ignored")
+LEAK_MARKERS = ("Traceback", "unclosed", "never retrieved", "was destroyed but it is pending", "Exception ignored")
 
 
 def free_port() -> int:
@@ -20,7 +20,13 @@ def free_port() -> int:
 
 
 def base_env(**values: str) -> dict[str, str]:
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root"), "PYTHONUNBUFFERED": "1"}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/root"),
+        "PYTHONUNBUFFERED": "1",
+        # Show leaked sockets and connections (hidden by default) so the tests can see them.
+        "PYTHONWARNINGS": "default::ResourceWarning",
+    }
     env.update(values)
     return env
 

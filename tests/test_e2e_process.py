@@ -24,7 +24,7 @@ async def health(port: int) -> tuple[int, dict[str, Any]]:
 
 def assert_clean(output: str) -> None:
     for marker in LEAK_MARKERS:
-        assert marker not in output, f"{marker!r} in the output:\n{output}"
+        assert marker.lower() not in output.lower(), f"{marker!r} in the output:\n{output}"
 
 
 async def test_marquee_run_end_to_end(tmp_path: Path, emulator: Any, tmdb: FakeTMDB) -> None:

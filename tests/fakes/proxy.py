@@ -30,6 +30,7 @@ class CuttableProxy:
         self.cut = True
         for writer in list(self._pipes):
             writer.transport.abort()
+            writer.close()
         self._pipes.clear()
 
     def restore(self) -> None:
@@ -38,6 +39,7 @@ class CuttableProxy:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.cut:
             writer.transport.abort()
+            writer.close()
             return
         host, port, unix_path = self._target
         try:
@@ -47,6 +49,7 @@ class CuttableProxy:
                 up_reader, up_writer = await asyncio.open_connection(host, port)
         except OSError:
             writer.transport.abort()
+            writer.close()
             return
         self._pipes.update((writer, up_writer))
         await asyncio.gather(self._pump(reader, up_writer), self._pump(up_reader, writer))
@@ -62,3 +65,4 @@ class CuttableProxy:
             self._pipes.discard(writer)
             with contextlib.suppress(Exception):
                 writer.transport.abort()
+                writer.close()

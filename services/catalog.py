@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 from services.db import movies as movie_repo
 from services.db.pool import Database
@@ -42,21 +43,19 @@ class MovieCatalog:
         fetched = await self._tmdb.movie_list(kind, page)
         if fetched.fresh:
             await self._remember(fetched.data.results)
-        result: MoviePage = fetched.data
-        return result
+        return fetched.data
 
     async def search(self, text: str, *, year: int | None = None, page: int = 1) -> MoviePage:
         fetched = await self._tmdb.search(clean_query(text), year=year, page=page)
         if fetched.fresh:
             await self._remember(fetched.data.results)
-        result: MoviePage = fetched.data
-        return result
+        return fetched.data
 
     async def details(self, movie_id: int) -> MovieDetails:
         if not 0 < movie_id < 2**31:
             raise MovieNotFound(movie_id)
         fetched = await self._tmdb.details(movie_id)
-        details: MovieDetails = fetched.data
+        details = fetched.data
         if fetched.fresh:
             await self._remember([details.summary], {details.id: details.runtime} if details.runtime else None)
         return details
@@ -99,9 +98,7 @@ class MovieCatalog:
     async def genre_names(self) -> dict[int, str]:
         return await self._tmdb.genres()
 
-    async def _remember(
-        self, films: tuple[MovieSummary, ...] | list[MovieSummary], runtimes: dict[int, int] | None = None
-    ) -> None:
+    async def _remember(self, films: Sequence[MovieSummary], runtimes: dict[int, int] | None = None) -> None:
         # Remembering feeds later features; a database hiccup must not cost the user their answer.
         try:
             async with self._db.transaction() as conn:

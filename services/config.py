@@ -76,10 +76,6 @@ class Settings(BaseSettings):
     def billing_enabled(self) -> bool:
         return all((self.stripe_secret_key, self.stripe_webhook_secret, self.stripe_pro_price_id))
 
-    @property
-    def base_url(self) -> str:
-        return self.public_url or f"http://{self.web_host}:{self.web_port}"
-
     def require(self, *names: str) -> None:
         """Raise ConfigError naming the first required setting that is missing."""
         for name in names:

@@ -60,9 +60,6 @@ class Histogram:
             counts[bisect.bisect_left(self.buckets, seconds)] += 1
             self._sums[labels] += seconds
 
-    def count(self, *labels: str) -> int:
-        return sum(self._counts.get(labels, ()))
-
     def render(self) -> list[str]:
         lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} histogram"]
         for key, counts in sorted(self._counts.items()):

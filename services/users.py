@@ -23,7 +23,3 @@ class UserDirectory:
         self._known[discord_id] = None
         if len(self._known) > self._capacity:
             self._known.popitem(last=False)
-
-    def forget(self, discord_id: int) -> None:
-        """Drop the memo, e.g. when the row may have been deleted behind our back."""
-        self._known.pop(discord_id, None)

@@ -8,7 +8,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
@@ -19,6 +19,7 @@ from services.metrics import Metrics
 from services.tmdb.models import ImageConfig, MovieDetails, MoviePage
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 HOUR = 3600.0
 LIST_TTL = HOUR
@@ -38,10 +39,10 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
-class Fetched:
+class Fetched(Generic[T]):
     """A parsed TMDB answer and whether it came from TMDB just now (as opposed to the cache)."""
 
-    data: Any
+    data: T
     fresh: bool
 
 
@@ -69,7 +70,7 @@ class TMDBClient:
         self._images: tuple[float, ImageConfig] | None = None
 
     # ---------------------------------------------------------------- endpoints
-    async def movie_list(self, kind: str, page: int = 1) -> Fetched:
+    async def movie_list(self, kind: str, page: int = 1) -> Fetched[MoviePage]:
         """One page of now_playing, popular, top_rated, upcoming or trending (this week)."""
         path = "/trending/movie/week" if kind == "trending" else f"/movie/{kind}"
         params: dict[str, Any] = {"page": page}
@@ -78,14 +79,14 @@ class TMDBClient:
         raw, fresh = await self._get(path, params, LIST_TTL)
         return Fetched(MoviePage.from_tmdb(raw), fresh)
 
-    async def search(self, query: str, *, year: int | None = None, page: int = 1) -> Fetched:
+    async def search(self, query: str, *, year: int | None = None, page: int = 1) -> Fetched[MoviePage]:
         params: dict[str, Any] = {"query": query, "page": page, "include_adult": "false"}
         if year:
             params["year"] = year
         raw, fresh = await self._get("/search/movie", params, SEARCH_TTL)
         return Fetched(MoviePage.from_tmdb(raw), fresh)
 
-    async def details(self, movie_id: int) -> Fetched:
+    async def details(self, movie_id: int) -> Fetched[MovieDetails]:
         raw, fresh = await self._get(f"/movie/{movie_id}", {"append_to_response": DETAILS_APPEND}, DETAILS_TTL)
         return Fetched(MovieDetails.from_tmdb(raw, self.region), fresh)
 

@@ -13,7 +13,7 @@ import discord
 
 from bot import embeds
 from bot.errors import report_error, send_ephemeral
-from services.errors import MarqueeError
+from bot.tree import register_user
 from services.runtime import Services
 from services.tmdb.models import MovieDetails, MoviePage
 
@@ -31,12 +31,7 @@ async def check_component(interaction: discord.Interaction, owner_id: int | None
     if owner_id is not None and interaction.user.id != owner_id:
         await send_ephemeral(interaction, NOT_YOURS)
         return False
-    try:
-        await services_of(interaction).users.ensure(interaction.user.id)
-    except MarqueeError as exc:
-        await report_error(interaction, exc)
-        return False
-    return True
+    return await register_user(interaction)
 
 
 def reported(

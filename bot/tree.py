@@ -15,16 +15,23 @@ if TYPE_CHECKING:
     from bot.client import MarqueeBot
 
 
+async def register_user(interaction: discord.Interaction) -> bool:
+    """Every interaction upserts its user; when that fails the user is told and nothing runs."""
+    try:
+        await interaction.client.services.users.ensure(interaction.user.id)  # type: ignore[attr-defined]
+    except MarqueeError as exc:
+        await report_error(interaction, exc)
+        return False
+    return True
+
+
 class MarqueeTree(app_commands.CommandTree["MarqueeBot"]):
     async def interaction_check(self, interaction: discord.Interaction[MarqueeBot], /) -> bool:
         if interaction.type is discord.InteractionType.autocomplete:
             return True  # answers must be instant and need nothing stored
         interaction.extras["started"] = time.perf_counter()
-        try:
-            await self.client.services.users.ensure(interaction.user.id)
-        except MarqueeError as exc:
+        if not await register_user(interaction):
             self._record(interaction, "error")
-            await report_error(interaction, exc)
             return False
         return True
 

@@ -75,8 +75,7 @@ class Cache:
             flight = asyncio.create_task(self._fly(key, ttl, load), name=f"cache-load:{key}")
             self._flights[key] = flight
             flight.add_done_callback(lambda done: self._land(key, done))
-        value, loaded = await asyncio.shield(flight)
-        return value, loaded
+        return await asyncio.shield(flight)
 
     def _land(self, key: str, flight: asyncio.Task[tuple[Any, bool]]) -> None:
         self._flights.pop(key, None)

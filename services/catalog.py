@@ -20,11 +20,11 @@ MAX_PAGE = 500
 SUGGEST_DEADLINE = 1.5  # seconds autocomplete waits for TMDB before answering from what we have
 
 
-def clean_query(text: str, *, what: str = "search") -> str:
+def clean_query(text: str) -> str:
     """Trim and check a user's free text; BadInput says plainly what is wrong with it."""
     query = " ".join(text.split())
     if not query:
-        raise BadInput(f"Type a few words to {what} for.")
+        raise BadInput("Type a few words to search for.")
     if len(query) > MAX_QUERY_LENGTH:
         raise BadInput(f"That is {len(query)} characters; keep it under {MAX_QUERY_LENGTH}.")
     return query
@@ -65,7 +65,7 @@ class MovieCatalog:
         text = title.strip()
         if text.isdigit():
             return await self.details(int(text))
-        page = await self.search(clean_query(text, what="look"))
+        page = await self.search(text)
         if not page.results:
             raise MovieNotFound(text)
         return await self.details(page.results[0].id)

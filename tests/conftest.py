@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -43,12 +43,21 @@ if emulator_available():
     sys.path.insert(0, str(EMULATOR_DIR))
 
 
-@pytest.fixture(scope="session")
-async def pg_admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    if url := os.environ.get("TEST_DATABASE_URL"):
+@asynccontextmanager
+async def configured_or_embedded(
+    variable: str, start: Callable[[Path], AbstractAsyncContextManager[str]], folder: Path
+) -> AsyncIterator[str]:
+    """The server named by `variable` when set, else an embedded one started in `folder`."""
+    if url := os.environ.get(variable):
         yield url
         return
-    async with embedded_postgres(tmp_path_factory.mktemp("pg")) as dsn:
+    async with start(folder) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def pg_admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    async with configured_or_embedded("TEST_DATABASE_URL", embedded_postgres, tmp_path_factory.mktemp("pg")) as dsn:
         yield dsn
 
 
@@ -81,10 +90,7 @@ async def database_url(pg_admin_dsn: str, template_dsn: str) -> AsyncIterator[st
 
 @pytest.fixture(scope="session")
 async def redis_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    if url := os.environ.get("TEST_REDIS_URL"):
-        yield url
-        return
-    async with embedded_redis(tmp_path_factory.mktemp("redis")) as url:
+    async with configured_or_embedded("TEST_REDIS_URL", embedded_redis, tmp_path_factory.mktemp("redis")) as url:
         yield url
 
 

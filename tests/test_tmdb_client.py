@@ -102,3 +102,14 @@ async def test_films_seen_are_stored(services: Services, tmdb: FakeTMDB) -> None
         count = await conn.fetchval("SELECT count(*) FROM movies")
         runtime = await conn.fetchval("SELECT runtime FROM movies WHERE id = 1005")
     assert count == 21 and runtime == 90
+
+
+async def test_reference_data_is_held_in_process(services: Services, tmdb: FakeTMDB) -> None:
+    await services.tmdb.genres()
+    await services.tmdb.image_config()
+    lookups = sum(services.metrics.cache.value(r) for r in ("hit", "miss", "error"))
+    for _ in range(3):
+        await services.tmdb.genres()
+        await services.tmdb.image_config()
+    assert sum(services.metrics.cache.value(r) for r in ("hit", "miss", "error")) == lookups  # no Redis trips
+    assert len(tmdb.calls_to("/genre/movie/list")) == 1 and len(tmdb.calls_to("/configuration")) == 1

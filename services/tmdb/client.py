@@ -7,6 +7,7 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
@@ -67,7 +68,8 @@ class TMDBClient:
         self._cache = cache
         self._metrics = metrics
         self._retry = retry or RetryPolicy()
-        self._images: tuple[float, ImageConfig] | None = None
+        # Reference data is read on almost every render: memoised here, not fetched from Redis each time.
+        self._reference: dict[str, tuple[float, Any]] = {}
 
     # ---------------------------------------------------------------- endpoints
     async def movie_list(self, kind: str, page: int = 1) -> Fetched[MoviePage]:
@@ -91,15 +93,21 @@ class TMDBClient:
         return Fetched(MovieDetails.from_tmdb(raw, self.region), fresh)
 
     async def image_config(self) -> ImageConfig:
-        now = time.monotonic()
-        if self._images is None or now - self._images[0] > CONFIG_TTL:
-            raw, _ = await self._get("/configuration", {}, CONFIG_TTL, localized=False)
-            self._images = (now, ImageConfig.from_tmdb(raw))
-        return self._images[1]
+        config: ImageConfig = await self._memoised("/configuration", CONFIG_TTL, ImageConfig.from_tmdb, localized=False)
+        return config
 
     async def genres(self) -> dict[int, str]:
-        raw, _ = await self._get("/genre/movie/list", {}, GENRES_TTL)
-        return {int(g["id"]): str(g["name"]) for g in raw.get("genres") or ()}
+        names: dict[int, str] = await self._memoised("/genre/movie/list", GENRES_TTL, _genre_names)
+        return names
+
+    async def _memoised(self, path: str, ttl: float, parse: Callable[[Any], T], *, localized: bool = True) -> T:
+        now = time.monotonic()
+        held = self._reference.get(path)
+        if held is None or now - held[0] > ttl:
+            raw, _ = await self._get(path, {}, ttl, localized=localized)
+            held = self._reference[path] = (now, parse(raw))
+        value: T = held[1]
+        return value
 
     # ---------------------------------------------------------------- transport
     async def _get(self, path: str, params: dict[str, Any], ttl: float, *, localized: bool = True) -> tuple[Any, bool]:
@@ -144,6 +152,10 @@ class TMDBClient:
                 log.info("TMDB %s failed (%s), retrying in %.2fs", path, reason, delay)
                 await asyncio.sleep(min(delay, policy.max_delay))
         raise TMDBUnavailable(reason)
+
+
+def _genre_names(raw: Any) -> dict[int, str]:
+    return {int(g["id"]): str(g["name"]) for g in raw.get("genres") or ()}
 
 
 def _retry_after(value: str | None) -> float | None:

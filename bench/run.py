@@ -26,12 +26,10 @@ import aiohttp
 import psutil
 
 from services.runtime import open_services
-from tests.conftest import EMULATOR_DIR, TEST_RETRY, make_settings
+from tests.conftest import TEST_RETRY, make_settings
+from tests.fakes.discord_emu import DiscordEmulator
 from tests.fakes.tmdb import FakeTMDB
 from tests.process import MarqueeProcess, base_env, free_port
-
-sys.path.insert(0, str(EMULATOR_DIR))
-from discord_emu import DiscordEmulator
 
 CONCURRENCY = 100
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.embeds import clamp
+from bot.embeds import plain
 
 if TYPE_CHECKING:
     from bot.client import MarqueeBot
@@ -21,12 +21,12 @@ async def film_titles(interaction: discord.Interaction[MarqueeBot], current: str
     try:
         films = await interaction.client.services.catalog.suggest(current, MAX_CHOICES)
     except Exception:  # an autocomplete must answer, whatever happened
-        log.exception("film autocomplete failed for %r", current[:100])
+        log.exception("film autocomplete failed")
         return []
     seen: set[int] = set()
     choices = []
     for film in films:
         if film.id not in seen:
             seen.add(film.id)
-            choices.append(app_commands.Choice(name=clamp(film.label, 100), value=str(film.id)))
+            choices.append(app_commands.Choice(name=plain(film.label, 100), value=str(film.id)))
     return choices[:MAX_CHOICES]

@@ -67,6 +67,9 @@ async def running_bot(services: Services) -> AsyncIterator[tuple[MarqueeBot, asy
     try:
         yield bot, task
     finally:
+        if bot.is_ready():
+            # Interactions already acknowledged finish and answer before the connection closes.
+            await bot.drain()
         if bot.user is not None and not bot.is_ready():
             # Closing between READY and on_ready leaves discord.py's ready task pending.
             with suppress(asyncio.TimeoutError):
@@ -107,6 +110,11 @@ async def run_parts(settings: Settings, *, bot: bool, web: bool, worker: bool) -
         tasks = []
         if web:
             await stack.enter_async_context(serve_web(services, settings.web_host, settings.web_port))
+        elif settings.metrics_port:
+            # No web server in this process: its own metrics (and liveness) on METRICS_PORT.
+            await stack.enter_async_context(
+                serve_web(services, settings.web_host, settings.metrics_port, setting="METRICS_PORT")
+            )
         if worker:
             tasks.append(await stack.enter_async_context(background(run_worker(services), "arq-worker")))
         if bot:

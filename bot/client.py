@@ -12,7 +12,8 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from bot.components import COMPONENTS
+from bot.card import CARD_ITEMS
+from bot.inflight import InFlight
 from bot.tree import MarqueeTree
 from services.config import Settings
 from services.db.state import get_state, set_state
@@ -20,7 +21,8 @@ from services.runtime import Services
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.cogs.browse", "bot.cogs.movies", "bot.cogs.watched", "bot.cogs.meta")
+EXTENSIONS = ("bot.cogs.browse", "bot.cogs.movies", "bot.cogs.search", "bot.cogs.watched", "bot.cogs.meta")
+DRAIN_SECONDS = 10.0
 
 
 # Marquee has no voice features; don't warn at every start that voice libraries are missing.
@@ -53,6 +55,8 @@ class MarqueeBot(commands.AutoShardedBot):
         )
         self.services = services
         self.synced_commands: bool | None = None  # None until setup_hook decided
+        self.command_ids: dict[str, int] = {}  # for clickable </name:id> mentions
+        self.inflight = InFlight()
 
     @property
     def settings(self) -> Settings:
@@ -65,7 +69,7 @@ class MarqueeBot(commands.AutoShardedBot):
             discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        self.add_dynamic_items(*COMPONENTS)
+        self.add_dynamic_items(*CARD_ITEMS)
         self.synced_commands = await self.sync_commands_if_changed()
 
     async def sync_commands_if_changed(self) -> bool:
@@ -77,14 +81,21 @@ class MarqueeBot(commands.AutoShardedBot):
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         key = f"command_tree:{self.application_id}:{guild.id if guild else 'global'}"
         async with self.services.db.connection() as conn:
-            if await get_state(conn, key) == digest:
-                log.info("application commands unchanged; not syncing")
-                return False
-        synced = await self.tree.sync(guild=guild)
-        async with self.services.db.transaction() as conn:
-            await set_state(conn, key, digest)
-        log.info("synced %d application commands %s", len(synced), f"to guild {guild.id}" if guild else "globally")
-        return True
+            unchanged = await get_state(conn, key) == digest
+        if unchanged:
+            log.info("application commands unchanged; not syncing")
+            synced = await self.tree.fetch_commands(guild=guild)
+        else:
+            synced = await self.tree.sync(guild=guild)
+            async with self.services.db.transaction() as conn:
+                await set_state(conn, key, digest)
+            log.info("synced %d application commands %s", len(synced), f"to guild {guild.id}" if guild else "globally")
+        self.command_ids = {command.name: command.id for command in synced}
+        return not unchanged
+
+    async def drain(self, seconds: float = DRAIN_SECONDS) -> tuple[int, int]:
+        """Take no new interactions; let those in flight finish (bounded). See bot/inflight.py."""
+        return await self.inflight.drain(seconds)
 
     async def on_ready(self) -> None:
         log.info("connected as %s (%s) to %d guilds", self.user, self.application_id, len(self.guilds))

@@ -1,15 +1,17 @@
-"""Embeds for films, lists and histories, kept inside Discord's limits."""
+"""Shared rendering: Discord's limits, escaping of outside text, and the film list embed."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import discord
 
-from services.db.history import WatchedFilm
-from services.tmdb.models import ImageConfig, MovieDetails, MoviePage, Provider
+from services.text import escape_markdown, one_line
+from services.tmdb.models import MoviePage, MovieSummary
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits)
 TITLE_MAX, DESCRIPTION_MAX, FIELD_VALUE_MAX, FOOTER_MAX, EMBED_TOTAL_MAX = 256, 4096, 1024, 2048, 6000
-OVERVIEW_MAX = 1500
+OPTION_MAX = 100
 BRAND = discord.Colour(0x01B4E4)  # TMDB's blue
 TMDB_MOVIE_URL = "https://www.themoviedb.org/movie/{id}"
 ATTRIBUTION = "Film data from TMDB. This product uses the TMDB API but is not endorsed or certified by TMDB."
@@ -20,10 +22,31 @@ LIST_TITLES = {
     "upcoming": "Upcoming",
     "trending": "Trending this week",
 }
+DATED_LISTS = ("now_playing", "upcoming")
 
 
 def clamp(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rstrip()
+    if (len(cut) - len(cut.rstrip("\\"))) % 2:
+        cut = cut[:-1]  # never leave half of an escape at the end
+    return cut + "…"
+
+
+def md(text: str, limit: int) -> str:
+    """Outside text (TMDB, a user, the model) for a place that renders markdown: escaped, then
+    clamped, so it shows as itself and fits."""
+    return clamp(escape_markdown(text), limit)
+
+
+def plain(text: str, limit: int) -> str:
+    """Outside text for a place that renders no markdown (select options, choices, footers)."""
+    return clamp(one_line(text), limit)
+
+
+def date_text(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
 
 
 def runtime_text(minutes: int | None) -> str | None:
@@ -37,65 +60,27 @@ def rating_text(average: float, votes: int) -> str:
     return f"★ {average:.1f}/10 ({votes:,} votes)" if votes else "not rated yet"
 
 
-def _providers(kind: str, providers: tuple[Provider, ...]) -> str | None:
-    return f"**{kind}:** {', '.join(p.name for p in providers[:8])}" if providers else None
+def option_description(film: MovieSummary, genres: dict[int, str]) -> str | None:
+    """'2019 · ★ 7.4 · Drama, Thriller' for a select option."""
+    parts = [str(film.year) if film.year else None, f"★ {film.vote_average:.1f}" if film.vote_count else None]
+    parts.append(", ".join(genres[g] for g in film.genre_ids[:3] if g in genres) or None)
+    return plain(" · ".join(p for p in parts if p), OPTION_MAX) or None
 
 
-def film_card(film: MovieDetails, images: ImageConfig, region: str) -> discord.Embed:
-    summary = film.summary
-    overview = clamp(summary.overview or "No overview on TMDB yet.", OVERVIEW_MAX)
-    description = f"*{clamp(film.tagline, 200)}*\n\n{overview}" if film.tagline else overview
-    embed = discord.Embed(
-        title=clamp(summary.label, TITLE_MAX),
-        url=TMDB_MOVIE_URL.format(id=film.id),
-        description=description,
-        colour=BRAND,
-    )
-    if poster := images.poster(summary.poster_path):
-        embed.set_thumbnail(url=poster)
-    facts = [
-        ("Runtime", runtime_text(film.runtime)),
-        ("Genres", ", ".join(film.genres)),
-        ("Rating", rating_text(summary.vote_average, summary.vote_count)),
-        ("Certification", film.certification),
-        ("Director" if len(film.directors) < 2 else "Directors", ", ".join(film.directors[:3])),
-    ]
-    for name, value in facts:
-        if value:
-            embed.add_field(name=name, value=clamp(value, FIELD_VALUE_MAX), inline=True)
-    if film.cast:
-        cast = "\n".join(f"{c.name} as {c.character}" if c.character else c.name for c in film.cast[:5])
-        embed.add_field(name="Cast", value=clamp(cast, FIELD_VALUE_MAX), inline=False)
-    embed.add_field(name=f"Where to watch ({region})", value=_where_to_watch(film), inline=False)
-    embed.set_footer(text="Data: TMDB · Where to watch: JustWatch")
-    return fit(embed)
-
-
-def _where_to_watch(film: MovieDetails) -> str:
-    providers = film.providers
-    if providers.empty:
-        return "Not streaming, renting or selling here as far as JustWatch knows."
-    lines = [
-        line
-        for line in (
-            _providers("Stream", providers.flatrate),
-            _providers("Rent", providers.rent),
-            _providers("Buy", providers.buy),
-        )
-        if line
-    ]
-    if providers.link:
-        lines.append(f"[All options on TMDB]({providers.link}) · powered by JustWatch")
-    return clamp("\n".join(lines), FIELD_VALUE_MAX)
-
-
-def film_list(title: str, page: MoviePage, genres: dict[int, str], *, footer: str | None = None) -> discord.Embed:
+def film_list(
+    title: str, page: MoviePage, genres: dict[int, str], *, footer: str | None = None, dated: bool = False
+) -> discord.Embed:
+    """A numbered page of films; `dated` shows release dates (now playing, upcoming)."""
     lines = []
     offset = (page.page - 1) * 20
     for number, film in enumerate(page.results, start=offset + 1):
         kinds = ", ".join(genres[g] for g in film.genre_ids[:3] if g in genres)
         rating = f" · ★ {film.vote_average:.1f}" if film.vote_count else ""
-        lines.append(clamp(f"**{number}.** {film.label}{rating}" + (f" · {kinds}" if kinds else ""), 180))
+        when = ""
+        if dated and film.release_date:
+            when = f" · {'out' if film.released() else 'coming'} {date_text(film.release_date)}"
+        name = md(film.label, 120)
+        lines.append(f"**{number}.** {name}{rating}{when}" + (f" · {kinds}" if kinds else ""))
     embed = discord.Embed(
         title=clamp(title, TITLE_MAX),
         description="\n".join(lines) or "Nothing here.",
@@ -103,22 +88,6 @@ def film_list(title: str, page: MoviePage, genres: dict[int, str], *, footer: st
     )
     embed.set_footer(text=clamp(footer or f"Page {page.page} of {page.total_pages} · Data: TMDB", FOOTER_MAX))
     return fit(embed)
-
-
-def watch_history(films: list[WatchedFilm], total: int) -> discord.Embed:
-    lines = [
-        f"{discord.utils.format_dt(f.watched_at, 'd')} · "
-        + (f"{f.title} ({f.release_date.year})" if f.release_date else f.title)
-        for f in films
-    ]
-    embed = discord.Embed(
-        title="Your watch history",
-        description=clamp("\n".join(lines), DESCRIPTION_MAX) if lines else "Nothing yet: mark a film with /watched.",
-        colour=BRAND,
-    )
-    shown = f"latest {len(films)} of {total}" if total > len(films) else f"{total} film{'s' * (total != 1)}"
-    embed.set_footer(text=shown)
-    return embed
 
 
 def fit(embed: discord.Embed) -> discord.Embed:

@@ -1,5 +1,6 @@
-"""The one error path for interactions: domain exceptions become short ephemeral messages, the
-unexpected is logged with its traceback and the user still hears back."""
+"""The one error path for interactions: a domain exception carries its own user message and
+reaches the user as a short ephemeral answer; the unexpected is logged with its traceback and
+the user still hears back."""
 
 from __future__ import annotations
 
@@ -9,40 +10,20 @@ from contextlib import suppress
 import discord
 from discord import app_commands
 
-from services.errors import (
-    BadInput,
-    DatabaseUnavailable,
-    MovieNotFound,
-    TMDBAuthError,
-    TMDBUnavailable,
-)
+from services.errors import MarqueeError, TMDBAuthError
+from services.text import quote
 
 log = logging.getLogger(__name__)
 
-UNEXPECTED = "Something went wrong on our side. It has been logged; please try again."
-
-
-def _quote(text: object, limit: int = 80) -> str:
-    value = str(text)
-    return value if len(value) <= limit else value[: limit - 1] + "…"
+UNEXPECTED = MarqueeError().user_message
 
 
 def user_message(error: BaseException) -> str | None:
     """What the user is told about a known error, or None for the unexpected."""
-    if isinstance(error, BadInput):
-        return error.message
-    if isinstance(error, MovieNotFound):
-        return f"I couldn't find a film matching “{_quote(error.query)}”."
-    if isinstance(error, TMDBAuthError):
-        return "Marquee can't reach TMDB right now (the bot's TMDB access was refused). The operator has been told."
-    if isinstance(error, TMDBUnavailable):
-        if error.retry_after:
-            return f"TMDB is busy right now. Try again in {max(1, round(error.retry_after))} seconds."
-        return "TMDB isn't answering right now. Try again in a minute."
-    if isinstance(error, DatabaseUnavailable):
-        return "Marquee's database is unreachable right now. Try again in a minute."
+    if isinstance(error, MarqueeError) and type(error).user_message is not MarqueeError.user_message:
+        return error.user_message
     if isinstance(error, app_commands.TransformerError):
-        return f"“{_quote(error.value)}” isn't a valid value there."
+        return f"“{quote(error.value)}” isn't a valid value there."
     return None
 
 
@@ -52,15 +33,18 @@ def unwrap(error: BaseException) -> BaseException:
     return error
 
 
+def interaction_name(interaction: discord.Interaction) -> str:
+    if interaction.command is not None:
+        return interaction.command.qualified_name
+    data: dict[str, object] = dict(interaction.data or {})
+    return str(data.get("custom_id", "unknown"))
+
+
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the user, ephemerally, whatever state the interaction's response is in."""
     error = unwrap(error)
     message = user_message(error)
-    name = (
-        interaction.command.qualified_name
-        if interaction.command
-        else interaction.data and interaction.data.get("custom_id")
-    )
+    name = interaction_name(interaction)
     if message is None:
         log.error("unexpected error in %s", name, exc_info=error)
         message = UNEXPECTED
@@ -72,6 +56,7 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
 
 
 async def send_ephemeral(interaction: discord.Interaction, message: str) -> None:
+    """An ephemeral answer, even after a public defer (the "thinking…" is removed first)."""
     try:
         if not interaction.response.is_done():
             await interaction.response.send_message(message, ephemeral=True)
@@ -82,4 +67,4 @@ async def send_ephemeral(interaction: discord.Interaction, message: str) -> None
                 await interaction.delete_original_response()
         await interaction.followup.send(message, ephemeral=True)
     except discord.HTTPException:
-        log.warning("could not deliver an error message for interaction %s", interaction.id, exc_info=True)
+        log.warning("could not deliver a message for interaction %s", interaction.id, exc_info=True)

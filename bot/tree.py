@@ -1,4 +1,4 @@
-"""The command tree: user upsert before every command, metrics, and the error path."""
+"""The command tree: admission (nothing slow before the ack), metrics, and the error path."""
 
 from __future__ import annotations
 
@@ -8,30 +8,23 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.errors import report_error
-from services.errors import MarqueeError
+from bot.errors import interaction_name, report_error
 
 if TYPE_CHECKING:
     from bot.client import MarqueeBot
 
 
-async def register_user(interaction: discord.Interaction) -> bool:
-    """Every interaction upserts its user; when that fails the user is told and nothing runs."""
-    try:
-        await interaction.client.services.users.ensure(interaction.user.id)  # type: ignore[attr-defined]
-    except MarqueeError as exc:
-        await report_error(interaction, exc)
-        return False
-    return True
-
-
 class MarqueeTree(app_commands.CommandTree["MarqueeBot"]):
     async def interaction_check(self, interaction: discord.Interaction[MarqueeBot], /) -> bool:
         if interaction.type is discord.InteractionType.autocomplete:
-            return True  # answers must be instant and need nothing stored
+            return not self.client.inflight.draining  # answers must be instant and need nothing stored
         interaction.extras["started"] = time.perf_counter()
-        if not await register_user(interaction):
+        try:
+            # Nothing here touches the database or the network: the command defers first.
+            self.client.inflight.admit(interaction)
+        except Exception as exc:
             self._record(interaction, "error")
+            await report_error(interaction, exc)
             return False
         return True
 
@@ -42,12 +35,19 @@ class MarqueeTree(app_commands.CommandTree["MarqueeBot"]):
         await report_error(interaction, error)
 
     def _record(self, interaction: discord.Interaction[MarqueeBot], outcome: str) -> None:
-        name = interaction.command.qualified_name if interaction.command else "unknown"
-        metrics = self.client.services.metrics
-        metrics.commands.inc(name, outcome)
-        started = interaction.extras.get("started")
-        if started is not None:
-            metrics.command_latency.observe(time.perf_counter() - started, name)
+        record_interaction(self.client, interaction, outcome)
 
     def record_success(self, interaction: discord.Interaction[MarqueeBot]) -> None:
         self._record(interaction, "ok")
+
+
+def record_interaction(bot: MarqueeBot, interaction: discord.Interaction, outcome: str) -> None:
+    """Count a command or component run and how long it took."""
+    name = interaction_name(interaction)
+    if interaction.command is None:
+        name = "component:" + name.split(":")[1] if name.startswith("marquee:") else "component"
+    metrics = bot.services.metrics
+    metrics.commands.labels(name, outcome).inc()
+    started = interaction.extras.get("started")
+    if started is not None:
+        metrics.command_latency.labels(name).observe(time.perf_counter() - started)

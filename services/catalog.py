@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from services.db import movies as movie_repo
 from services.db.pool import Database
 from services.errors import BadInput, DatabaseUnavailable, MarqueeError, MovieNotFound
+from services.text import fold, one_line
 from services.tmdb.client import TMDBClient
 from services.tmdb.models import LIST_KINDS, ImageConfig, MovieDetails, MoviePage, MovieSummary
 
@@ -22,12 +24,20 @@ SUGGEST_DEADLINE = 1.5  # seconds autocomplete waits for TMDB before answering f
 
 def clean_query(text: str) -> str:
     """Trim and check a user's free text; BadInput says plainly what is wrong with it."""
-    query = " ".join(text.split())
+    query = one_line(text)
     if not query:
         raise BadInput("Type a few words to search for.")
     if len(query) > MAX_QUERY_LENGTH:
         raise BadInput(f"That is {len(query)} characters; keep it under {MAX_QUERY_LENGTH}.")
     return query
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The film a title named, and other films with exactly that title ("Not this one?")."""
+
+    film: MovieDetails
+    others: tuple[MovieSummary, ...] = ()
 
 
 class MovieCatalog:
@@ -43,13 +53,29 @@ class MovieCatalog:
         fetched = await self._tmdb.movie_list(kind, page)
         if fetched.fresh:
             await self._remember(fetched.data.results)
+        if page == 1:
+            return fetched.data
+        # Lists shift while someone pages: a film that moved down is not shown a second time.
+        before = await self._tmdb.movie_list(kind, page - 1)
+        return fetched.data.without(f.id for f in before.data.results)
+
+    async def refresh_list(self, kind: str) -> MoviePage:
+        """Reload a list's first page from TMDB into the cache, whatever is cached (refresh ahead)."""
+        fetched = await self._tmdb.movie_list(kind, 1, refresh=True)
+        await self._remember(fetched.data.results)
         return fetched.data
 
     async def search(self, text: str, *, year: int | None = None, page: int = 1) -> MoviePage:
-        fetched = await self._tmdb.search(clean_query(text), year=year, page=page)
+        if not 1 <= page <= MAX_PAGE:
+            raise BadInput(f"Pages go from 1 to {MAX_PAGE}.")
+        query = clean_query(text)
+        fetched = await self._tmdb.search(query, year=year, page=page)
         if fetched.fresh:
             await self._remember(fetched.data.results)
-        return fetched.data
+        if page == 1:
+            return fetched.data
+        before = await self._tmdb.search(query, year=year, page=page - 1)
+        return fetched.data.without(f.id for f in before.data.results)
 
     async def details(self, movie_id: int) -> MovieDetails:
         if not 0 < movie_id < 2**31:
@@ -60,15 +86,25 @@ class MovieCatalog:
             await self._remember([details.summary], {details.id: details.runtime} if details.runtime else None)
         return details
 
-    async def resolve(self, title: str) -> MovieDetails:
-        """A film from an autocomplete value (its TMDB id) or from a title typed by hand."""
-        text = title.strip()
-        if text.isdigit():
-            return await self.details(int(text))
+    async def resolve(self, title: str) -> Resolved:
+        """A film from an autocomplete value (its TMDB id) or from a title typed by hand.
+
+        Digits are an id, unless a film's title is exactly those digits ("1917", "300"): that
+        film wins. A typed title several films share comes back with the others, to offer them.
+        """
+        text = one_line(title)
+        if not text:
+            raise BadInput("Type a film's title, or pick one from the list.")
+        is_id = text.isascii() and text.isdigit()
         page = await self.search(text)
+        same = [f for f in page.results if fold(f.title) == fold(text)]
+        if is_id and not same:
+            return Resolved(await self.details(int(text)))
         if not page.results:
             raise MovieNotFound(text)
-        return await self.details(page.results[0].id)
+        chosen = (same or page.results)[0]
+        others = tuple(f for f in same if f.id != chosen.id)
+        return Resolved(await self.details(chosen.id), others)
 
     async def suggest(self, text: str, limit: int = 25) -> list[MovieSummary]:
         """Autocomplete: TMDB search when it answers in time, else the films we already know.
@@ -76,10 +112,11 @@ class MovieCatalog:
         Never raises: a slow TMDB keeps loading in the background and fills the cache for
         the next keystroke.
         """
-        query = " ".join(text.split())[:MAX_QUERY_LENGTH]
+        query = one_line(text)[:MAX_QUERY_LENGTH]
         try:
+            # One deadline for every keystroke, the empty one too: TMDB keeps loading behind it.
             if not query:
-                return list((await self.browse("popular")).results[:limit])
+                return list((await asyncio.wait_for(self.browse("popular"), SUGGEST_DEADLINE)).results[:limit])
             page = await asyncio.wait_for(self._tmdb.search(query), SUGGEST_DEADLINE)
             return list(page.data.results[:limit])
         except (TimeoutError, MarqueeError):
@@ -100,8 +137,4 @@ class MovieCatalog:
 
     async def _remember(self, films: Sequence[MovieSummary], runtimes: dict[int, int] | None = None) -> None:
         # Remembering feeds later features; a database hiccup must not cost the user their answer.
-        try:
-            async with self._db.transaction() as conn:
-                await movie_repo.upsert_movies(conn, films, runtimes)
-        except DatabaseUnavailable as exc:
-            log.warning("could not store %d films: %s", len(films), exc)
+        await self._db.best_effort(f"{len(films)} films", lambda conn: movie_repo.upsert_movies(conn, films, runtimes))

@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     marquee_data_dir: Path = Field(default_factory=default_data_dir)
 
     web_host: str = "127.0.0.1"
-    web_port: int = 8080
+    web_port: int = Field(default=8080, ge=1, le=65535)
+    metrics_port: int = Field(default=9108, ge=0, le=65535)  # `marquee bot` / `worker`: /metrics here; 0: off
     public_url: str | None = None
 
     @field_validator("discord_guild_id", "shard_count", "openai_base_url", "stripe_api_base", mode="before")

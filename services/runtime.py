@@ -20,7 +20,6 @@ from services.embedded import embedded_postgres, embedded_redis
 from services.metrics import Metrics
 from services.searches import SearchService
 from services.tmdb.client import RetryPolicy, TMDBClient
-from services.users import UserDirectory
 from services.watch import WatchService
 
 log = logging.getLogger(__name__)
@@ -38,7 +37,6 @@ class Services:
     metrics: Metrics
     tmdb: TMDBClient
     catalog: MovieCatalog
-    users: UserDirectory
     watch: WatchService
     searches: SearchService
 
@@ -96,7 +94,6 @@ async def open_services(settings: Settings, *, tmdb_retry: RetryPolicy | None = 
             metrics=metrics,
             tmdb=tmdb,
             catalog=catalog,
-            users=UserDirectory(db),
             watch=WatchService(db, catalog),
             searches=SearchService(db, catalog),
         )

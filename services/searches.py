@@ -1,11 +1,27 @@
-"""TMDB title search that also lands in the user's search history."""
+"""TMDB title search that also lands in the user's search history, and its later pages."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from services.catalog import MovieCatalog, clean_query
 from services.db import history
 from services.db.pool import Database
+from services.db.users import ensure_user
+from services.errors import BadInput
 from services.tmdb.models import MoviePage
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    year: int | None
+    page: MoviePage
+    search_id: int | None  # its search_history row; None when the database could not store it
+
+    @property
+    def shown(self) -> str:
+        return f"{self.query} ({self.year})" if self.year else self.query
 
 
 class SearchService:
@@ -13,9 +29,24 @@ class SearchService:
         self._db = db
         self._catalog = catalog
 
-    async def title_search(self, discord_id: int, text: str, year: int | None = None) -> MoviePage:
+    async def title_search(self, discord_id: int, text: str, year: int | None = None) -> SearchResults:
         query = clean_query(text)
         page = await self._catalog.search(query, year=year)
-        async with self._db.transaction() as conn:
-            await history.add_search(conn, discord_id, "search", f"{query} ({year})" if year else query)
-        return page
+        search_id: list[int] = []
+
+        async def save(conn: history.Connection) -> None:
+            await ensure_user(conn, discord_id)
+            search_id.append(await history.add_search(conn, discord_id, "search", query, year=year))
+
+        # The results do not depend on the history row: with the database down they still show.
+        await self._db.best_effort("a search history row", save)
+        return SearchResults(query, year, page, search_id[0] if search_id else None)
+
+    async def page(self, discord_id: int, search_id: int, page: int) -> SearchResults:
+        """Another page of a search the user ran (paging buttons carry only the row's id)."""
+        async with self._db.connection() as conn:
+            past = await history.get_search(conn, discord_id, search_id)
+        if past is None or past.kind != "search":
+            raise BadInput("That search is no longer in your history; run `/search` again.")
+        results = await self._catalog.search(past.query, year=past.year, page=page)
+        return SearchResults(past.query, past.year, results, search_id)

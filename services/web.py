@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,7 +11,8 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from services.errors import DatabaseUnavailable
+from services.errors import DatabaseUnavailable, StartupError
+from services.metrics import CONTENT_TYPE
 from services.runtime import Services
 
 log = logging.getLogger(__name__)
@@ -44,28 +46,42 @@ async def _probe_redis(services: Services) -> str:
     return "ok"
 
 
+async def live(request: web.Request) -> web.Response:
+    """Liveness: the process serves. Readiness (the stores) is /health."""
+    return web.json_response({"status": "ok"})
+
+
 async def metrics(request: web.Request) -> web.Response:
-    text = request.app[SERVICES_KEY].metrics.render()
-    return web.Response(
-        text=text, content_type="text/plain", charset="utf-8", headers={"X-Content-Type-Options": "nosniff"}
-    )
+    body = request.app[SERVICES_KEY].metrics.render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE, "X-Content-Type-Options": "nosniff"})
 
 
 def create_app(services: Services) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[SERVICES_KEY] = services
     app.router.add_get("/health", health)
+    app.router.add_get("/health/live", live)
     app.router.add_get("/metrics", metrics)
     return app
 
 
 @asynccontextmanager
-async def serve_web(services: Services, host: str, port: int) -> AsyncIterator[web.AppRunner]:
+async def serve_web(
+    services: Services, host: str, port: int, *, setting: str = "WEB_PORT"
+) -> AsyncIterator[web.AppRunner]:
+    """The web app on host:port (`marquee bot` and `worker` serve it on METRICS_PORT for /metrics)."""
     runner = web.AppRunner(create_app(services), handle_signals=False, access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise StartupError(
+                    f"{setting} {port} on {host} is already in use (another Marquee may be running)"
+                ) from None
+            raise StartupError(f"cannot listen on {host}:{port} ({setting}): {exc.strerror or exc}") from None
         log.info("web server listening on %s", ", ".join(str(addr) for addr in runner.addresses))
         yield runner
     finally:

@@ -4,7 +4,6 @@ TEST_REDIS_URL), a fake TMDB on loopback, and the Discord emulator from ../share
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -22,9 +21,9 @@ from services.db.pool import open_database
 from services.embedded import embedded_postgres, embedded_redis
 from services.runtime import Services, open_services
 from services.tmdb.client import RetryPolicy
+from tests.fakes.discord_emu import DiscordEmulator
 from tests.fakes.tmdb import FakeTMDB
 
-EMULATOR_DIR = Path(__file__).resolve().parents[2] / "shared" / "discord_emu"
 TEMPLATE_DB = "marquee_template"
 # Fast retries for tests: the behaviour is the same, the waits are shorter.
 TEST_RETRY = RetryPolicy(attempts=3, timeout=1.0, base_delay=0.01, max_delay=2.0)
@@ -33,14 +32,6 @@ TEST_RETRY = RetryPolicy(attempts=3, timeout=1.0, base_delay=0.01, max_delay=2.0
 def with_database(dsn: str, name: str) -> str:
     parts = urlsplit(dsn)
     return urlunsplit(parts._replace(path="/" + name))
-
-
-def emulator_available() -> bool:
-    return (EMULATOR_DIR / "discord_emu.py").exists()
-
-
-if emulator_available():
-    sys.path.insert(0, str(EMULATOR_DIR))
 
 
 @asynccontextmanager
@@ -134,10 +125,6 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[Any]:
-    if not emulator_available():
-        pytest.skip(f"the Discord emulator is not at {EMULATOR_DIR}")
-    from discord_emu import DiscordEmulator
-
     async with DiscordEmulator() as emu:
         yield emu
 

@@ -7,6 +7,11 @@ from typing import Any
 EPHEMERAL = 1 << 6
 
 
+def sample(metrics: Any, name: str, **labels: str) -> float:
+    """A metric's current value as Prometheus would scrape it (0 when never recorded)."""
+    return float(metrics.registry.get_sample_value(name, labels) or 0)
+
+
 def is_ephemeral(message: dict[str, Any]) -> bool:
     return bool(message["flags"] & EPHEMERAL)
 

@@ -65,7 +65,7 @@ async def test_movie_card_from_autocomplete(bot: Any, emulator: Any, tmdb: FakeT
     shown = embed(card)
     assert shown["title"] == label(film)
     assert shown["url"] == f"https://www.themoviedb.org/movie/{film['id']}"
-    assert shown["thumbnail"]["url"] == f"https://image.tmdb.org/t/p/w500/poster{film['id']}.jpg"
+    assert shown["image"]["url"] == f"https://image.tmdb.org/t/p/w500/poster{film['id']}.jpg"  # big enough to see
     assert film["overview"] in shown["description"]
     runtime = 85 + index % 70
     assert field(card, "Runtime") == f"{runtime // 60}h {runtime % 60}m"
@@ -100,7 +100,9 @@ async def test_trailer_link_and_films_without_one(bot: Any, emulator: Any, tmdb:
     msg = await visible_answer(await emulator.invoke("trailer", {"title": str(with_trailer["id"])}))
     assert "https://www.youtube.com/watch?v=trailer3" in msg["content"]
     msg = await visible_answer(await emulator.invoke("trailer", {"title": str(without["id"])}))
-    assert msg["content"] == f"TMDB has no trailer for **{label(without)}** yet."
+    # Finding nothing is private, like every other "nothing here", and names the next step.
+    assert is_ephemeral(msg)
+    assert msg["content"] == f"TMDB has no trailer for “{label(without)}” yet. `/movie` shows its card."
 
 
 async def test_search_by_year_is_saved_to_history(bot: Any, emulator: Any, tmdb: FakeTMDB, services: Services) -> None:
@@ -111,9 +113,9 @@ async def test_search_by_year_is_saved_to_history(bot: Any, emulator: Any, tmdb:
     assert all(label(f) in description for f in expected)
     assert description.count("\n") + 1 == len(expected)
     async with services.db.connection() as conn:
-        saved = await conn.fetch("SELECT discord_id, kind, query FROM search_history")
-    assert [(r["discord_id"], r["kind"], r["query"]) for r in saved] == [
-        (int(emulator.alice["id"]), "search", f"silent ({year})")
+        saved = await conn.fetch("SELECT discord_id, kind, query, year FROM search_history")
+    assert [(r["discord_id"], r["kind"], r["query"], r["year"]) for r in saved] == [
+        (int(emulator.alice["id"]), "search", "silent", year)
     ]
     pick = await emulator.select(msg, component(msg, "marquee:open:")["custom_id"], [str(expected[0]["id"])])
     assert embed(await visible_answer(pick))["title"] == label(expected[0])
@@ -129,6 +131,8 @@ async def test_watched_marks_and_lists_history(bot: Any, emulator: Any, tmdb: Fa
     lines = embed(listing)["description"].splitlines()
     assert [line.split(" · ", 1)[1] for line in lines] == [label(second), label(first)]
     assert embed(listing)["footer"]["text"] == "2 films"
+    remove = component(listing, "marquee:unwatch:")
+    assert [o["value"] for o in remove["options"]] == [str(second["id"]), str(first["id"])]
     others = await visible_answer(await emulator.invoke("watched", user=emulator.bob))
     assert "Nothing yet" in embed(others)["description"]
 
@@ -141,9 +145,12 @@ async def test_help_lists_commands_and_credits_tmdb(bot: Any, emulator: Any) -> 
     assert "not endorsed or certified by TMDB" in field(msg, "Data")
 
 
-async def test_every_interaction_registers_its_user_once(bot: Any, emulator: Any, services: Services) -> None:
+async def test_a_user_is_registered_by_their_first_write(bot: Any, emulator: Any, services: Services) -> None:
     await visible_answer(await emulator.invoke("help", user=emulator.bob))
-    await visible_answer(await emulator.invoke("help", user=emulator.bob))
+    async with services.db.connection() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM users") == 0  # nothing stored before the ack
+    for _ in range(2):
+        await visible_answer(await emulator.invoke("watched", {"title": "1001"}, user=emulator.bob))
     async with services.db.connection() as conn:
         users = await conn.fetch("SELECT discord_id, tier FROM users")
     assert [(r["discord_id"], r["tier"]) for r in users] == [(int(emulator.bob["id"]), "free")]

@@ -17,7 +17,7 @@ from services.web import serve_web
 from tests.conftest import TEST_RETRY, connected_bot
 from tests.fakes.proxy import CuttableProxy
 from tests.fakes.tmdb import FakeTMDB
-from tests.helpers import embed, is_ephemeral, visible_answer
+from tests.helpers import embed, is_ephemeral, label, sample, visible_answer
 
 
 async def answer(emulator: Any, name: str, options: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
@@ -48,10 +48,21 @@ async def test_bad_search_input_is_refused_and_changes_nothing(
     assert tmdb.calls_to("/search/movie") == []
 
 
-@pytest.mark.parametrize("title", ["99999", "no such film at all"])
-async def test_unknown_films_are_reported(bot: Any, emulator: Any, services: Services, title: str) -> None:
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("99999", "I couldn't find that film on TMDB. Try `/search` with a few words of its title."),
+        (
+            "no such film at all",
+            "I couldn't find a film matching “no such film at all”. Try `/search` with fewer words.",
+        ),
+    ],
+)
+async def test_unknown_films_are_reported(
+    bot: Any, emulator: Any, services: Services, title: str, expected: str
+) -> None:
     msg = await answer(emulator, "movie", {"title": title})
-    assert is_ephemeral(msg) and msg["content"] == f"I couldn't find a film matching “{title}”."
+    assert is_ephemeral(msg) and msg["content"] == expected
     msg = await answer(emulator, "watched", {"title": title})
     assert is_ephemeral(msg) and "couldn't find" in msg["content"]
     async with services.db.connection() as conn:
@@ -159,19 +170,33 @@ async def test_redis_down_the_bot_keeps_answering(cut: dict[str, Any], emulator:
     assert embed(msg)["title"].startswith(tmdb.films[1]["title"])
     status, body = await get_health(cut["health"])
     assert status == 503 and body["redis"] == "down" and body["database"] == "ok"
-    assert cut["services"].metrics.cache.value("error") >= 1
+    # Liveness is not readiness: a Redis blip must not get a container that still serves restarted.
+    assert await get_health(cut["health"] + "/live") == (200, {"status": "ok"})
+    assert sample(cut["services"].metrics, "marquee_cache_total", result="error") >= 1
 
 
-async def test_database_down_at_run_time(cut: dict[str, Any], emulator: Any) -> None:
-    await answer(emulator, "help")  # alice is known from here on
+async def test_database_down_at_run_time(cut: dict[str, Any], emulator: Any, tmdb: FakeTMDB) -> None:
+    await answer(emulator, "watched", {"title": "1001"})  # alice is known from here on
     cut["pg"].sever()
     msg = await answer(emulator, "watched")
     assert is_ephemeral(msg) and msg["content"] == "Marquee's database is unreachable right now. Try again in a minute."
-    msg = await answer(emulator, "help", user=emulator.bob)  # a new user cannot be registered either
+    msg = await answer(emulator, "watched", {"title": "1002"})
     assert is_ephemeral(msg) and "database is unreachable" in msg["content"]
+    # What needs no database works for everyone, new users too; /search skips its history row.
+    carol = emulator.add_member("carol")
+    msg = await answer(emulator, "help", user=carol)
+    assert embed(msg)["title"] == "Marquee"
+    msg = await answer(emulator, "browse", {"list": "popular"}, user=carol)
+    assert embed(msg)["title"] == "Popular"
+    msg = await answer(emulator, "movie", {"title": "1003"}, user=carol)
+    assert embed(msg)["title"] == label(tmdb.films[3])
+    msg = await answer(emulator, "trailer", {"title": "1003"}, user=carol)
+    assert "trailer3" in msg["content"]
+    msg = await answer(emulator, "search", {"query": "crimson"}, user=carol)
+    assert "Crimson" in embed(msg)["description"]
     status, body = await get_health(cut["health"])
     assert status == 503 and body["database"] == "down"
     cut["pg"].restore()
     msg = await answer(emulator, "watched")
-    assert "Nothing yet" in embed(msg)["description"]
+    assert embed(msg)["footer"]["text"] == "1 film"  # 1002 was refused, not half-stored
     assert (await get_health(cut["health"]))[0] == 200

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.conftest import emulator_available
+from tests.fakes.discord_emu import DiscordEmulator
 from tests.fakes.tmdb import FakeTMDB
 from tests.process import MarqueeProcess, base_env, free_port
 
@@ -84,10 +82,6 @@ async def test_doctor_checks_everything(
 async def test_a_refused_discord_token_is_one_line(
     tmp_path: Path, tmdb: FakeTMDB, database_url: str, redis_url: str
 ) -> None:
-    if not emulator_available():
-        pytest.skip("the Discord emulator is not in ../shared")
-    from discord_emu import DiscordEmulator
-
     async with DiscordEmulator(token="the-real-token") as strict:
         env = base_env(
             TMDB_TOKEN=tmdb.token,

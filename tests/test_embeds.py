@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import discord
 
+from bot import card as cards
 from bot import embeds
 from services.tmdb.models import ImageConfig, MovieDetails, MoviePage
 from tests.fakes.tmdb import make_details, make_film
@@ -30,7 +31,7 @@ def within_limits(embed: discord.Embed) -> None:
 
 
 def test_an_oversized_film_card_is_clamped() -> None:
-    card = embeds.film_card(oversized_details(), IMAGES, "US")
+    card = cards.film_card(oversized_details(), IMAGES, "US")
     within_limits(card)
     assert card.title is not None and card.title.endswith("…")
     assert card.description is not None and card.description.endswith("…")
@@ -46,8 +47,8 @@ def test_an_oversized_list_is_clamped() -> None:
 
 def test_a_film_with_no_data_still_renders() -> None:
     film = MovieDetails.from_tmdb({"id": 7, "title": None, "release_date": "", "genres": None}, "US")
-    card = embeds.film_card(film, IMAGES, "US")
-    assert card.title == "#7"
+    card = cards.film_card(film, IMAGES, "US")
+    assert card.title == "TMDB film 7"
     assert card.description == "No overview on TMDB yet."
-    assert card.thumbnail.url is None
+    assert card.image.url is None
     assert "as far as JustWatch knows" in str(card.fields[-1].value)

@@ -9,6 +9,7 @@ import pytest
 from services.errors import MovieNotFound, TMDBAuthError, TMDBUnavailable
 from services.runtime import Services
 from tests.fakes.tmdb import FakeTMDB
+from tests.helpers import sample
 
 
 async def test_lists_details_and_reference_data_are_parsed(services: Services, tmdb: FakeTMDB) -> None:
@@ -22,7 +23,7 @@ async def test_lists_details_and_reference_data_are_parsed(services: Services, t
     assert details.directors == ("Director 3",) and details.certification == "PG-13"
     assert details.trailer is not None and details.trailer.key == "trailer3"
     assert [p.name for p in details.providers.rent] == ["RentAll"]
-    assert tmdb.calls_to("/movie/1003")[0].query["append_to_response"] == "videos,credits,watch/providers,release_dates"
+    assert tmdb.calls_to("/movie/1003")[0].query["append_to_response"] == "videos,credits,watch/providers,release_dates,external_ids"
 
     assert (await services.tmdb.genres())[878] == "Science Fiction"
     images = await services.tmdb.image_config()
@@ -92,7 +93,7 @@ async def test_concurrent_cold_requests_make_one_call(services: Services, tmdb: 
     assert {p.results[0].id for p in pages} == {tmdb.lists()["trending"][0]["id"]}
     await services.catalog.browse("trending")  # warm: served by Redis
     assert len(tmdb.calls_to("/trending/movie/week")) == 1
-    assert services.metrics.cache.value("hit") >= 1
+    assert sample(services.metrics, "marquee_cache_total", result="hit") >= 1
 
 
 async def test_films_seen_are_stored(services: Services, tmdb: FakeTMDB) -> None:
@@ -107,9 +108,11 @@ async def test_films_seen_are_stored(services: Services, tmdb: FakeTMDB) -> None
 async def test_reference_data_is_held_in_process(services: Services, tmdb: FakeTMDB) -> None:
     await services.tmdb.genres()
     await services.tmdb.image_config()
-    lookups = sum(services.metrics.cache.value(r) for r in ("hit", "miss", "error"))
+    lookups = sum(sample(services.metrics, "marquee_cache_total", result=r) for r in ("hit", "miss", "error"))
     for _ in range(3):
         await services.tmdb.genres()
         await services.tmdb.image_config()
-    assert sum(services.metrics.cache.value(r) for r in ("hit", "miss", "error")) == lookups  # no Redis trips
+    assert (
+        sum(sample(services.metrics, "marquee_cache_total", result=r) for r in ("hit", "miss", "error")) == lookups
+    )  # no Redis trips
     assert len(tmdb.calls_to("/genre/movie/list")) == 1 and len(tmdb.calls_to("/configuration")) == 1

@@ -10,6 +10,7 @@ import pytest
 
 from services.runtime import Services
 from services.web import serve_web
+from tests.helpers import visible_answer
 
 
 @pytest.fixture
@@ -30,15 +31,15 @@ async def test_health_reports_both_stores(web_base: str) -> None:
     assert body == '{"status": "ok", "database": "ok", "redis": "ok"}'
 
 
-async def test_metrics_count_commands_and_tmdb(web_base: str, services: Services) -> None:
-    await services.catalog.browse("popular")
-    await services.catalog.browse("popular")
-    services.metrics.commands.inc("browse", "ok")
-    services.metrics.command_latency.observe(0.03, "browse")
+async def test_metrics_count_real_commands_and_tmdb(web_base: str, bot: Any, emulator: Any) -> None:
+    for _ in range(2):
+        await visible_answer(await emulator.invoke("browse", {"list": "popular"}))
+    await visible_answer(await emulator.invoke("movie", {"title": "424242"}))  # not on TMDB: an error
     status, kind, text = await fetch(web_base + "/metrics")
     assert (status, kind) == (200, "text/plain")
-    assert 'marquee_tmdb_requests_total{status="200"} 1' in text
-    assert 'marquee_cache_total{result="hit"} 1' in text
-    assert 'marquee_commands_total{command="browse",outcome="ok"} 1' in text
-    assert 'marquee_command_seconds_bucket{command="browse",le="0.05"} 1' in text
-    assert 'marquee_command_seconds_count{command="browse"} 1' in text
+    assert 'marquee_commands_total{command="browse",outcome="ok"} 2.0' in text
+    assert 'marquee_commands_total{command="movie",outcome="error"} 1.0' in text
+    assert 'marquee_command_seconds_count{command="browse"} 2.0' in text
+    assert 'marquee_tmdb_requests_total{status="404"} 1.0' in text
+    assert 'marquee_cache_total{result="hit"}' in text
+

@@ -13,13 +13,14 @@ log = logging.getLogger(__name__)
 
 
 async def warm_lists(ctx: dict[str, Any]) -> int:
-    """Load the first page of every list, the genres and the image configuration into the cache,
-    so /browse answers from Redis. Returns how many lists were loaded."""
+    """Reload the first page of every list from TMDB into the cache ahead of its expiry (whatever
+    is cached), plus the genres and the image configuration, so /browse answers from Redis.
+    Returns how many lists were reloaded."""
     services: Services = ctx["services"]
     loaded = 0
     for kind in LIST_KINDS:
         try:
-            await services.catalog.browse(kind, 1)
+            await services.catalog.refresh_list(kind)
             loaded += 1
         except MarqueeError as exc:
             log.warning("could not warm %s: %s", kind, exc)

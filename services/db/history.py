@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 import asyncpg
 
+Connection = asyncpg.Connection
+
 
 @dataclass(frozen=True, slots=True)
 class WatchedFilm:
@@ -21,6 +23,7 @@ class PastSearch:
     id: int
     kind: str
     query: str
+    year: int | None
     created_at: datetime
 
 
@@ -38,17 +41,26 @@ async def mark_watched(conn: asyncpg.Connection, discord_id: int, movie_id: int)
     return bool(inserted)
 
 
-async def watched_films(conn: asyncpg.Connection, discord_id: int, limit: int) -> list[WatchedFilm]:
+async def unmark_watched(conn: asyncpg.Connection, discord_id: int, movie_id: int) -> bool:
+    """Remove a film from the history; True when it was there."""
+    status = await conn.execute(
+        "DELETE FROM watch_history WHERE discord_id = $1 AND movie_id = $2", discord_id, movie_id
+    )
+    return bool(status == "DELETE 1")
+
+
+async def watched_films(conn: asyncpg.Connection, discord_id: int, limit: int, offset: int = 0) -> list[WatchedFilm]:
     rows = await conn.fetch(
         """
         SELECT w.movie_id, m.title, m.release_date, w.watched_at
         FROM watch_history w JOIN movies m ON m.id = w.movie_id
         WHERE w.discord_id = $1
-        ORDER BY w.watched_at DESC
-        LIMIT $2
+        ORDER BY w.watched_at DESC, w.movie_id
+        LIMIT $2 OFFSET $3
         """,
         discord_id,
         limit,
+        offset,
     )
     return [WatchedFilm(r["movie_id"], r["title"], r["release_date"], r["watched_at"]) for r in rows]
 
@@ -57,17 +69,38 @@ async def count_watched(conn: asyncpg.Connection, discord_id: int) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM watch_history WHERE discord_id = $1", discord_id))
 
 
-async def add_search(conn: asyncpg.Connection, discord_id: int, kind: str, query: str) -> None:
-    await conn.execute(
-        "INSERT INTO search_history (discord_id, kind, query) VALUES ($1, $2, $3)", discord_id, kind, query
+async def add_search(
+    conn: asyncpg.Connection, discord_id: int, kind: str, query: str, *, year: int | None = None
+) -> int:
+    """Record a search; returns its id."""
+    search_id = await conn.fetchval(
+        "INSERT INTO search_history (discord_id, kind, query, year) VALUES ($1, $2, $3, $4) RETURNING id",
+        discord_id,
+        kind,
+        query,
+        year,
     )
+    return int(search_id)
+
+
+def _past(row: asyncpg.Record) -> PastSearch:
+    return PastSearch(row["id"], row["kind"], row["query"], row["year"], row["created_at"])
+
+
+async def get_search(conn: asyncpg.Connection, discord_id: int, search_id: int) -> PastSearch | None:
+    row = await conn.fetchrow(
+        "SELECT id, kind, query, year, created_at FROM search_history WHERE id = $1 AND discord_id = $2",
+        search_id,
+        discord_id,
+    )
+    return None if row is None else _past(row)
 
 
 async def recent_searches(conn: asyncpg.Connection, discord_id: int, limit: int) -> list[PastSearch]:
     rows = await conn.fetch(
-        "SELECT id, kind, query, created_at FROM search_history WHERE discord_id = $1"
+        "SELECT id, kind, query, year, created_at FROM search_history WHERE discord_id = $1"
         " ORDER BY created_at DESC, id DESC LIMIT $2",
         discord_id,
         limit,
     )
-    return [PastSearch(r["id"], r["kind"], r["query"], r["created_at"]) for r in rows]
+    return [_past(r) for r in rows]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
 
 from services.errors import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
 
 # What asyncpg raises when the server is gone or refuses us (as opposed to a bad query).
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -40,6 +43,17 @@ class Database:
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
         async with self.connection() as conn, conn.transaction():
             yield conn
+
+    async def best_effort(self, what: str, write: Callable[[asyncpg.Connection], Awaitable[object]]) -> bool:
+        """Run `write` in a transaction the user's answer does not depend on: any database error
+        (down, or a row the database refuses) is logged and swallowed; True when it was stored."""
+        try:
+            async with self.transaction() as conn:
+                await write(conn)
+        except (DatabaseUnavailable, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("could not store %s: %s: %s", what, type(exc).__name__, exc)
+            return False
+        return True
 
     async def ping(self) -> None:
         async with self.connection() as conn:

@@ -4,6 +4,7 @@ and a Redis cache with single-flight in front of every GET."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -13,11 +14,12 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
+from pydantic import TypeAdapter
 
 from services.cache import Cache
 from services.errors import MovieNotFound, TMDBAuthError, TMDBUnavailable
 from services.metrics import Metrics
-from services.tmdb.models import ImageConfig, MovieDetails, MoviePage
+from services.tmdb.models import ImageConfig, MovieDetails, MoviePage, genre_names
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -28,7 +30,11 @@ DETAILS_TTL = HOUR
 SEARCH_TTL = 10 * 60.0
 CONFIG_TTL = 3 * 24 * HOUR
 GENRES_TTL = 24 * HOUR
-DETAILS_APPEND = "videos,credits,watch/providers,release_dates"
+DETAILS_APPEND = "videos,credits,watch/providers,release_dates,external_ids"
+PAGE_CODEC = TypeAdapter(MoviePage)
+DETAILS_CODEC = TypeAdapter(MovieDetails)
+IMAGES_CODEC = TypeAdapter(ImageConfig)
+GENRES_CODEC = TypeAdapter(dict[int, str])
 
 
 @dataclass(frozen=True)
@@ -72,51 +78,68 @@ class TMDBClient:
         self._reference: dict[str, tuple[float, Any]] = {}
 
     # ---------------------------------------------------------------- endpoints
-    async def movie_list(self, kind: str, page: int = 1) -> Fetched[MoviePage]:
+    async def movie_list(self, kind: str, page: int = 1, *, refresh: bool = False) -> Fetched[MoviePage]:
         """One page of now_playing, popular, top_rated, upcoming or trending (this week)."""
         path = "/trending/movie/week" if kind == "trending" else f"/movie/{kind}"
         params: dict[str, Any] = {"page": page}
         if kind in ("now_playing", "upcoming", "popular", "top_rated"):
             params["region"] = self.region
-        raw, fresh = await self._get(path, params, LIST_TTL)
-        return Fetched(MoviePage.from_tmdb(raw), fresh)
+        return await self._get(path, params, LIST_TTL, MoviePage.from_tmdb, PAGE_CODEC, refresh=refresh)
 
     async def search(self, query: str, *, year: int | None = None, page: int = 1) -> Fetched[MoviePage]:
         params: dict[str, Any] = {"query": query, "page": page, "include_adult": "false"}
         if year:
             params["year"] = year
-        raw, fresh = await self._get("/search/movie", params, SEARCH_TTL)
-        return Fetched(MoviePage.from_tmdb(raw), fresh)
+        return await self._get("/search/movie", params, SEARCH_TTL, MoviePage.from_tmdb, PAGE_CODEC)
 
     async def details(self, movie_id: int) -> Fetched[MovieDetails]:
-        raw, fresh = await self._get(f"/movie/{movie_id}", {"append_to_response": DETAILS_APPEND}, DETAILS_TTL)
-        return Fetched(MovieDetails.from_tmdb(raw, self.region), fresh)
+        return await self._get(
+            f"/movie/{movie_id}",
+            {"append_to_response": DETAILS_APPEND},
+            DETAILS_TTL,
+            lambda raw: MovieDetails.from_tmdb(raw, self.region),
+            DETAILS_CODEC,
+        )
 
     async def image_config(self) -> ImageConfig:
-        config: ImageConfig = await self._memoised("/configuration", CONFIG_TTL, ImageConfig.from_tmdb, localized=False)
-        return config
+        return await self._memoised("/configuration", CONFIG_TTL, ImageConfig.from_tmdb, IMAGES_CODEC, localized=False)
 
     async def genres(self) -> dict[int, str]:
-        names: dict[int, str] = await self._memoised("/genre/movie/list", GENRES_TTL, _genre_names)
-        return names
+        return await self._memoised("/genre/movie/list", GENRES_TTL, genre_names, GENRES_CODEC)
 
-    async def _memoised(self, path: str, ttl: float, parse: Callable[[Any], T], *, localized: bool = True) -> T:
+    async def _memoised(
+        self, path: str, ttl: float, parse: Callable[[Any], T], codec: TypeAdapter[T], *, localized: bool = True
+    ) -> T:
         now = time.monotonic()
         held = self._reference.get(path)
         if held is None or now - held[0] > ttl:
-            raw, _ = await self._get(path, {}, ttl, localized=localized)
-            held = self._reference[path] = (now, parse(raw))
+            fetched = await self._get(path, {}, ttl, parse, codec, localized=localized)
+            held = self._reference[path] = (now, fetched.data)
         value: T = held[1]
         return value
 
     # ---------------------------------------------------------------- transport
-    async def _get(self, path: str, params: dict[str, Any], ttl: float, *, localized: bool = True) -> tuple[Any, bool]:
+    async def _get(
+        self,
+        path: str,
+        params: dict[str, Any],
+        ttl: float,
+        parse: Callable[[Any], T],
+        codec: TypeAdapter[T],
+        *,
+        localized: bool = True,
+        refresh: bool = False,
+    ) -> Fetched[T]:
+        """Through the cache: only an answer that parsed is stored."""
         if localized:
             params = {**params, "language": self.language}
         query = urlencode(sorted(params.items()))
-        return await self._cache.get_or_load(f"tmdb:{path}?{query}", ttl, lambda: self._request(path, params))
+        data, fresh = await self._cache.get_or_load(
+            f"tmdb:{path}?{query}", ttl, lambda: self._request(path, params, parse), codec, refresh=refresh
+        )
+        return Fetched(data, fresh)
 
-    async def _request(self, path: str, params: dict[str, Any]) -> Any:
+    async def _request(self, path: str, params: dict[str, Any], parse: Callable[[Any], T]) -> T:
         policy = self._retry
         reason = "no answer"
         for attempt in range(policy.attempts):
@@ -129,14 +152,16 @@ class TMDBClient:
                     headers=self._headers,
                     timeout=aiohttp.ClientTimeout(total=policy.timeout),
                 ) as resp:
-                    self._metrics.tmdb_requests.inc(str(resp.status))
+                    self._metrics.tmdb_requests.labels(str(resp.status)).inc()
                     self._metrics.tmdb_latency.observe(time.perf_counter() - started)
                     if resp.status == 200:
-                        return await resp.json()
+                        # A truncated or malformed 200 is a failed attempt like a 5xx, not an answer.
+                        return parse(json.loads(await resp.read()))
                     if resp.status == 401:
                         raise TMDBAuthError()
                     if resp.status == 404:
-                        raise MovieNotFound(path.rsplit("/", 1)[-1])
+                        last = path.rsplit("/", 1)[-1]
+                        raise MovieNotFound(int(last) if last.isdigit() else last)
                     if resp.status != 429 and resp.status < 500:
                         raise TMDBUnavailable(f"HTTP {resp.status}")
                     reason = f"HTTP {resp.status}"
@@ -146,16 +171,16 @@ class TMDBClient:
                             raise TMDBUnavailable("rate limited", retry_after=retry_after)
                         delay = retry_after
             except (TimeoutError, aiohttp.ClientError) as exc:
-                self._metrics.tmdb_requests.inc("error")
+                self._metrics.tmdb_requests.labels("error").inc()
                 reason = "timed out" if isinstance(exc, asyncio.TimeoutError) else type(exc).__name__
+            except (ValueError, KeyError, TypeError) as exc:  # json.JSONDecodeError and BadTMDBData are ValueErrors
+                self._metrics.tmdb_bad_data.labels("answer").inc()
+                reason = f"a malformed answer ({type(exc).__name__}: {str(exc)[:100]})"
+                log.warning("TMDB %s sent %s", path, reason)
             if attempt + 1 < policy.attempts:
                 log.info("TMDB %s failed (%s), retrying in %.2fs", path, reason, delay)
                 await asyncio.sleep(min(delay, policy.max_delay))
         raise TMDBUnavailable(reason)
-
-
-def _genre_names(raw: Any) -> dict[int, str]:
-    return {int(g["id"]): str(g["name"]) for g in raw.get("genres") or ()}
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -1,19 +1,93 @@
-"""Typed views of TMDB's JSON; parsing tolerates missing and null fields, as TMDB sends both."""
+"""Typed views of TMDB's JSON. TMDB is crowd-edited and untrusted: every field is checked for
+its type, text is cleaned of control characters, an answer missing what makes it usable raises
+BadTMDBData (the client retries it, and never caches it), and one bad item in a list is
+skipped and logged while the rest is kept."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
+
+from services.text import clean_text, one_line
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LIST_KINDS = ("now_playing", "popular", "top_rated", "upcoming", "trending")
+TITLE_MAX = 300  # longer titles are cut: they are stored and indexed (btree rows hold ~2.7 kB)
+NAME_MAX = 200
+OVERVIEW_MAX = 5000
+
+
+class BadTMDBData(ValueError):
+    """A TMDB answer (or item) that does not have the shape we need."""
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _id(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+        raise BadTMDBData(f"bad id {value!r}")
+    return value
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # NaN
+        return 0.0
+    return float(value)
+
+
+def _count(value: Any) -> int:
+    return int(_number(value)) if _number(value) >= 0 else 0
 
 
 def _date(value: Any) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        return date.fromisoformat(value) if isinstance(value, str) and value else None
     except ValueError:
         return None
+
+
+def _path(value: Any) -> str | None:
+    """Image paths are '/abc.jpg'; anything else would let TMDB data pick the URL we show."""
+    if isinstance(value, str) and value.startswith("/") and len(value) < 200 and value.isprintable():
+        return value if all(c.isalnum() or c in "/._-" for c in value) else None
+    return None
+
+
+def each(items: Any, parse: Callable[[Any], T], what: str) -> Iterator[T]:
+    """Parse every item of a TMDB list, skipping (and logging) the ones that do not parse."""
+    for item in _list(items):
+        try:
+            yield parse(_must_dict(item))
+        except (BadTMDBData, KeyError, TypeError, ValueError) as exc:
+            log.warning("skipping a bad %s from TMDB: %s", what, exc)
+
+
+def _must_dict(item: Any) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise BadTMDBData(f"expected an object, got {type(item).__name__}")
+    return item
+
+
+def unique(films: Iterable[T], key: Callable[[T], int]) -> tuple[T, ...]:
+    """First occurrence of each id, in order (TMDB lists the same film twice at times)."""
+    seen: set[int] = set()
+    kept = []
+    for film in films:
+        if key(film) not in seen:
+            seen.add(key(film))
+            kept.append(film)
+    return tuple(kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +102,8 @@ class MovieSummary:
     vote_average: float = 0.0
     vote_count: int = 0
     original_title: str | None = None
+    original_language: str | None = None
+    backdrop_path: str | None = None
 
     @property
     def year(self) -> int | None:
@@ -38,19 +114,33 @@ class MovieSummary:
         """'Title (Year)', the way films are named in choices and lists."""
         return f"{self.title} ({self.year})" if self.year else self.title
 
+    def released(self, today: date | None = None) -> bool:
+        """Out already (a film without a date is taken as out: TMDB leaves old films undated)."""
+        return self.release_date is None or self.release_date <= (today or date.today())
+
     @classmethod
     def from_tmdb(cls, data: dict[str, Any]) -> MovieSummary:
+        movie_id = _id(data.get("id"))
+        genres = data.get("genre_ids")
+        genre_ids = (
+            [g for g in genres if isinstance(g, int) and not isinstance(g, bool)]
+            if isinstance(genres, list)
+            else [g.get("id") for g in _list(data.get("genres")) if isinstance(_dict(g).get("id"), int)]
+        )
+        original = one_line(data.get("original_title"), TITLE_MAX) or None
         return cls(
-            id=int(data["id"]),
-            title=data.get("title") or data.get("original_title") or f"#{data['id']}",
+            id=movie_id,
+            title=one_line(data.get("title"), TITLE_MAX) or original or f"TMDB film {movie_id}",
             release_date=_date(data.get("release_date")),
-            overview=data.get("overview") or "",
-            poster_path=data.get("poster_path"),
-            genre_ids=tuple(data.get("genre_ids") or (g["id"] for g in data.get("genres") or ())),
-            popularity=float(data.get("popularity") or 0),
-            vote_average=float(data.get("vote_average") or 0),
-            vote_count=int(data.get("vote_count") or 0),
-            original_title=data.get("original_title"),
+            overview=clean_text(data.get("overview"), OVERVIEW_MAX).strip(),
+            poster_path=_path(data.get("poster_path")),
+            genre_ids=tuple(genre_ids[:10]),
+            popularity=_number(data.get("popularity")),
+            vote_average=min(10.0, max(0.0, _number(data.get("vote_average")))),
+            vote_count=_count(data.get("vote_count")),
+            original_title=original,
+            original_language=one_line(data.get("original_language"), 10) or None,
+            backdrop_path=_path(data.get("backdrop_path")),
         )
 
 
@@ -61,14 +151,25 @@ class MoviePage:
     total_results: int
     results: tuple[MovieSummary, ...]
 
+    def without(self, ids: Iterable[int]) -> MoviePage:
+        """This page less the films already shown (on the page before, say)."""
+        drop = set(ids)
+        return MoviePage(
+            self.page, self.total_pages, self.total_results, tuple(f for f in self.results if f.id not in drop)
+        )
+
     @classmethod
-    def from_tmdb(cls, data: dict[str, Any]) -> MoviePage:
-        results = tuple(MovieSummary.from_tmdb(r) for r in data.get("results") or () if not r.get("adult"))
+    def from_tmdb(cls, data: Any) -> MoviePage:
+        data = _must_dict(data)
+        if not isinstance(data.get("results"), list):
+            raise BadTMDBData("a list answer without results")
+        films = each([r for r in data["results"] if not _dict(r).get("adult")], MovieSummary.from_tmdb, "film")
+        results = unique(films, lambda f: f.id)
         return cls(
-            page=int(data.get("page") or 1),
+            page=max(1, _count(data.get("page")) or 1),
             # TMDB serves at most 500 pages of any list, whatever total_pages says.
-            total_pages=min(int(data.get("total_pages") or 1), 500),
-            total_results=int(data.get("total_results") or len(results)),
+            total_pages=min(max(1, _count(data.get("total_pages"))), 500),
+            total_results=_count(data.get("total_results")) or len(results),
             results=results,
         )
 
@@ -77,6 +178,13 @@ class MoviePage:
 class Provider:
     name: str
     logo_path: str | None = None
+
+    @classmethod
+    def from_tmdb(cls, data: dict[str, Any]) -> Provider:
+        name = one_line(data.get("provider_name"), NAME_MAX)
+        if not name:
+            raise BadTMDBData("a provider without a name")
+        return cls(name, _path(data.get("logo_path")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +199,17 @@ class WatchProviders:
     @property
     def empty(self) -> bool:
         return not (self.flatrate or self.rent or self.buy)
+
+    @classmethod
+    def from_tmdb(cls, regional: dict[str, Any]) -> WatchProviders:
+        link = regional.get("link")
+        return cls(
+            # Only TMDB's own watch pages: a link is shown as "All options on TMDB".
+            link=link if isinstance(link, str) and link.startswith("https://www.themoviedb.org/") else None,
+            flatrate=tuple(each(regional.get("flatrate"), Provider.from_tmdb, "provider")),
+            rent=tuple(each(regional.get("rent"), Provider.from_tmdb, "provider")),
+            buy=tuple(each(regional.get("buy"), Provider.from_tmdb, "provider")),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +228,31 @@ class Video:
             return f"https://vimeo.com/{self.key}"
         return None
 
+    @classmethod
+    def from_tmdb(cls, data: dict[str, Any]) -> Video:
+        key = data.get("key")
+        if not isinstance(key, str) or not key or not all(c.isalnum() or c in "-_" for c in key) or len(key) > 64:
+            raise BadTMDBData(f"a video with a bad key {key!r}")
+        return cls(
+            key,
+            one_line(data.get("name"), NAME_MAX),
+            one_line(data.get("site"), 40),
+            one_line(data.get("type"), 40),
+            data.get("official") is True,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class CastMember:
     name: str
     character: str = ""
+
+    @classmethod
+    def from_tmdb(cls, data: dict[str, Any]) -> CastMember:
+        name = one_line(data.get("name"), NAME_MAX)
+        if not name:
+            raise BadTMDBData("a credit without a name")
+        return cls(name, one_line(data.get("character"), NAME_MAX))
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +277,10 @@ class MovieDetails:
         return self.summary.title
 
     @property
+    def imdb_url(self) -> str | None:
+        return f"https://www.imdb.com/title/{self.imdb_id}/" if self.imdb_id else None
+
+    @property
     def trailer(self) -> Video | None:
         """The best trailer: official YouTube/Vimeo trailers first, then teasers."""
         playable = [v for v in self.videos if v.url]
@@ -148,47 +291,59 @@ class MovieDetails:
         return None
 
     @classmethod
-    def from_tmdb(cls, data: dict[str, Any], region: str) -> MovieDetails:
-        credits = data.get("credits") or {}
-        crew = credits.get("crew") or ()
-        cast = sorted(credits.get("cast") or (), key=lambda c: c.get("order", 999))
-        regional = ((data.get("watch/providers") or {}).get("results") or {}).get(region) or {}
+    def from_tmdb(cls, data: Any, region: str) -> MovieDetails:
+        data = _must_dict(data)
+        credits = _dict(data.get("credits"))
+        crew = [c for c in _list(credits.get("crew")) if isinstance(c, dict) and c.get("job") == "Director"]
+        cast = sorted(
+            (c for c in _list(credits.get("cast")) if isinstance(c, dict)),
+            key=lambda c: _number(c.get("order", 999)),
+        )
+        regional = _dict(_dict(_dict(data.get("watch/providers")).get("results")).get(region))
+        runtime = _count(data.get("runtime"))
         return cls(
             summary=MovieSummary.from_tmdb(data),
-            runtime=int(data["runtime"]) if data.get("runtime") else None,
-            genres=tuple(g["name"] for g in data.get("genres") or () if g.get("name")),
-            tagline=data.get("tagline") or "",
-            directors=tuple(c["name"] for c in crew if c.get("job") == "Director" and c.get("name")),
-            cast=tuple(CastMember(c["name"], c.get("character") or "") for c in cast if c.get("name")),
-            videos=tuple(
-                Video(
-                    v["key"],
-                    v.get("name") or "",
-                    v.get("site") or "",
-                    v.get("type") or "",
-                    bool(v.get("official")),
-                )
-                for v in (data.get("videos") or {}).get("results") or ()
-                if v.get("key")
-            ),
+            runtime=runtime or None,
+            genres=tuple(g.name for g in each(data.get("genres"), _Genre.from_tmdb, "genre")),
+            tagline=one_line(data.get("tagline"), 300),
+            directors=tuple(c.name for c in each(crew, CastMember.from_tmdb, "director")),
+            cast=tuple(each(cast[:15], CastMember.from_tmdb, "cast member")),
+            videos=tuple(each(_dict(data.get("videos")).get("results"), Video.from_tmdb, "video")),
             certification=_certification(data, region),
-            providers=WatchProviders(
-                link=regional.get("link"),
-                **{
-                    kind: tuple(Provider(p["provider_name"], p.get("logo_path")) for p in regional.get(kind) or ())
-                    for kind in ("flatrate", "rent", "buy")
-                },
-            ),
-            imdb_id=data.get("imdb_id"),
+            providers=WatchProviders.from_tmdb(regional),
+            imdb_id=_imdb_id(_dict(data.get("external_ids")).get("imdb_id") or data.get("imdb_id")),
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Genre:
+    id: int
+    name: str
+
+    @classmethod
+    def from_tmdb(cls, data: dict[str, Any]) -> _Genre:
+        name = one_line(data.get("name"), 60)
+        if not name:
+            raise BadTMDBData("a genre without a name")
+        return cls(_id(data.get("id")), name)
+
+
+def genre_names(data: Any) -> dict[int, str]:
+    return {g.id: g.name for g in each(_must_dict(data).get("genres"), _Genre.from_tmdb, "genre")}
+
+
+def _imdb_id(value: Any) -> str | None:
+    if isinstance(value, str) and value.startswith("tt") and value[2:].isascii() and value[2:].isdigit():
+        return value
+    return None
+
+
 def _certification(data: dict[str, Any], region: str) -> str | None:
-    for country in (data.get("release_dates") or {}).get("results") or ():
-        if country.get("iso_3166_1") == region:
-            for release in country.get("release_dates") or ():
-                if release.get("certification"):
-                    return str(release["certification"])
+    for country in _list(_dict(data.get("release_dates")).get("results")):
+        if _dict(country).get("iso_3166_1") == region:
+            for release in _list(country.get("release_dates")):
+                if certification := one_line(_dict(release).get("certification"), 20):
+                    return certification
     return None
 
 
@@ -196,15 +351,24 @@ def _certification(data: dict[str, Any], region: str) -> str | None:
 class ImageConfig:
     base_url: str
     poster_size: str
+    backdrop_size: str = "w780"
 
     def poster(self, path: str | None) -> str | None:
         return f"{self.base_url}{self.poster_size}{path}" if path else None
 
+    def backdrop(self, path: str | None) -> str | None:
+        return f"{self.base_url}{self.backdrop_size}{path}" if path else None
+
     @classmethod
-    def from_tmdb(cls, data: dict[str, Any]) -> ImageConfig:
-        images = data.get("images") or {}
-        sizes = images.get("poster_sizes") or ["original"]
+    def from_tmdb(cls, data: Any) -> ImageConfig:
+        images = _dict(_must_dict(data).get("images"))
+        base = images.get("secure_base_url")
+        if not isinstance(base, str) or not base.startswith("https://"):
+            base = "https://image.tmdb.org/t/p/"
+        sizes = [s for s in _list(images.get("poster_sizes")) if isinstance(s, str) and s.isalnum()] or ["original"]
+        backdrops = [s for s in _list(images.get("backdrop_sizes")) if isinstance(s, str) and s.isalnum()]
         return cls(
-            base_url=images.get("secure_base_url") or images.get("base_url") or "https://image.tmdb.org/t/p/",
+            base_url=base if base.endswith("/") else base + "/",
             poster_size="w500" if "w500" in sizes else sizes[-1],
+            backdrop_size="w780" if "w780" in backdrops or not backdrops else backdrops[-1],
         )

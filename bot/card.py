@@ -1,0 +1,210 @@
+"""The film card, shared by every feature that shows a film: its embed, its buttons (Trailer,
+IMDb, Watched) and the select that opens a card from any list."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+
+from bot.components import MarqueeItem, reported, services_of
+from bot.embeds import (
+    BRAND,
+    FIELD_VALUE_MAX,
+    OPTION_MAX,
+    TITLE_MAX,
+    TMDB_MOVIE_URL,
+    date_text,
+    fit,
+    md,
+    option_description,
+    plain,
+    rating_text,
+    runtime_text,
+)
+from services.tmdb.models import ImageConfig, MovieDetails, MovieSummary, Provider
+
+OVERVIEW_MAX = 1500
+SELECT_MAX = 25
+
+
+def film_card(film: MovieDetails, images: ImageConfig, region: str) -> discord.Embed:
+    summary = film.summary
+    overview = md(summary.overview, OVERVIEW_MAX) if summary.overview else "No overview on TMDB yet."
+    description = f"*{md(film.tagline, 200)}*\n\n{overview}" if film.tagline else overview
+    embed = discord.Embed(
+        title=md(summary.label, TITLE_MAX),
+        url=TMDB_MOVIE_URL.format(id=film.id),
+        description=description,
+        colour=BRAND,
+    )
+    if poster := images.poster(summary.poster_path):
+        embed.set_image(url=poster)
+    released = summary.released()
+    when = date_text(summary.release_date) if summary.release_date else None
+    original = None
+    if summary.original_title and summary.original_title != summary.title:
+        original = summary.original_title + (f" ({summary.original_language})" if summary.original_language else "")
+    facts = [
+        ("Released" if released else "Coming", when),
+        ("Runtime", runtime_text(film.runtime)),
+        ("Genres", md(", ".join(film.genres), FIELD_VALUE_MAX)),
+        ("Rating", rating_text(summary.vote_average, summary.vote_count)),
+        ("Certification", md(film.certification or "", 40)),
+        ("Director" if len(film.directors) < 2 else "Directors", md(", ".join(film.directors[:3]), FIELD_VALUE_MAX)),
+        ("Original title", md(original or "", FIELD_VALUE_MAX)),
+    ]
+    for name, value in facts:
+        if value:
+            embed.add_field(name=name, value=value, inline=True)
+    if film.cast:
+        cast = "\n".join(
+            f"{md(c.name, 80)} as {md(c.character, 80)}" if c.character else md(c.name, 80) for c in film.cast[:5]
+        )
+        embed.add_field(name="Cast", value=cast, inline=False)
+    embed.add_field(name=f"Where to watch ({region})", value=_where_to_watch(film), inline=False)
+    embed.set_footer(text="Data: TMDB · Where to watch: JustWatch")
+    return fit(embed)
+
+
+def _providers(kind: str, providers: tuple[Provider, ...]) -> str | None:
+    return f"**{kind}:** {', '.join(md(p.name, 60) for p in providers[:8])}" if providers else None
+
+
+def _where_to_watch(film: MovieDetails) -> str:
+    providers = film.providers
+    if providers.empty:
+        return "Not streaming, renting or selling here as far as JustWatch knows."
+    lines = [
+        line
+        for line in (
+            _providers("Stream", providers.flatrate),
+            _providers("Rent", providers.rent),
+            _providers("Buy", providers.buy),
+        )
+        if line
+    ]
+    if providers.link:
+        lines.append(f"[All options on TMDB]({providers.link}) · powered by JustWatch")
+    text = "\n".join(lines)
+    return text if len(text) <= FIELD_VALUE_MAX else "\n".join(lines[:-1])[:FIELD_VALUE_MAX]
+
+
+class WatchedButton(
+    MarqueeItem,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"marquee:watched:(?P<movie_id>\d{1,10})",
+):
+    """Adds the card's film to the clicking user's watch history."""
+
+    def __init__(self, movie_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Watched",
+                emoji="✅",
+                style=discord.ButtonStyle.success,
+                custom_id=f"marquee:watched:{movie_id}",
+            )
+        )
+        self.movie_id = movie_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> WatchedButton:
+        return cls(int(match["movie_id"]))
+
+    @reported
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await services_of(interaction).watch.mark_id(interaction.user.id, self.movie_id)
+        await interaction.followup.send(watched_message(result.film, result.newly_added, result.total), ephemeral=True)
+
+
+class OpenFilmSelect(
+    MarqueeItem,
+    discord.ui.DynamicItem[discord.ui.Select[Any]],
+    template=r"marquee:open:(?P<nonce>[a-z_0-9]{1,60})",
+):
+    """Opens one film of a list as a card, shown to whoever picked it."""
+
+    @classmethod
+    def for_films(
+        cls,
+        films: Sequence[MovieSummary],
+        nonce: str,
+        genres: dict[int, str],
+        placeholder: str = "Open a film…",
+    ) -> OpenFilmSelect:
+        options: list[discord.SelectOption] = []
+        seen: set[int] = set()
+        for film in films:
+            if film.id in seen or len(options) == SELECT_MAX:
+                continue  # Discord rejects a select whose values repeat
+            seen.add(film.id)
+            options.append(
+                discord.SelectOption(
+                    label=plain(film.label, OPTION_MAX),
+                    value=str(film.id),
+                    description=option_description(film, genres),
+                )
+            )
+        return cls(
+            discord.ui.Select(
+                custom_id=f"marquee:open:{nonce}",
+                placeholder=plain(placeholder, 150),
+                options=options or [discord.SelectOption(label="Nothing to open", value="0")],
+                disabled=not options,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> OpenFilmSelect:
+        assert isinstance(item, discord.ui.Select)
+        return cls(item)
+
+    @reported
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        services = services_of(interaction)
+        film = await services.catalog.details(int(self.item.values[0]))
+        images = await services.catalog.image_config()
+        await interaction.followup.send(
+            embed=film_card(film, images, services.settings.tmdb_region), view=card_view(film), ephemeral=True
+        )
+
+
+CARD_ITEMS = (WatchedButton, OpenFilmSelect)
+
+
+def watched_message(film: MovieDetails, newly_added: bool, total: int) -> str:
+    films = f"{total} film{'s' * (total != 1)}"
+    name = md(film.summary.label, 200)
+    if newly_added:
+        return f"Marked **{name}** as watched. Your history now has {films}."
+    return f"**{name}** was already in your history ({films}); I moved it to the top."
+
+
+def card_view(
+    film: MovieDetails, others: Sequence[MovieSummary] = (), genres: dict[int, str] | None = None
+) -> discord.ui.View:
+    """Trailer and IMDb links, Watched (for released films), and "Not this one?" when the title
+    typed names other films too."""
+    view = discord.ui.View(timeout=None)
+    if (trailer := film.trailer) and trailer.url:
+        view.add_item(discord.ui.Button(label="Trailer", emoji="🎬", url=trailer.url))
+    if film.imdb_url:
+        view.add_item(discord.ui.Button(label="IMDb", url=film.imdb_url))
+    if film.summary.released():
+        view.add_item(WatchedButton(film.id))
+    if others:
+        view.add_item(
+            OpenFilmSelect.for_films(
+                others, f"others_{film.id}", genres or {}, "Not this one? Other films by that name"
+            )
+        )
+    return view

@@ -1,0 +1,47 @@
+"""Text from outside (users, TMDB, later the model): made safe to store and to show."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# C0/C1 control characters (NUL among them) except tab and newline, plus the bidi overrides
+# that can make shown text read differently from what it is.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# What Discord's markdown gives a meaning to anywhere in a line (links need "[", mentions and
+# timestamps "<", pings "@"), and what it reads only at the start of a line (headings, lists,
+# quotes); a backslash makes each one literal.
+_MARKDOWN = re.compile(r"([\\*_`~|\[\]<>@])")
+_LINE_START = re.compile(r"^(\s*)([#-])", re.MULTILINE)
+
+
+def clean_text(value: object, limit: int | None = None) -> str:
+    """`value` as text without control characters (NUL breaks PostgreSQL), at most `limit` chars."""
+    if not isinstance(value, str):
+        return ""
+    text = _CONTROL.sub("", value)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def one_line(value: object, limit: int | None = None) -> str:
+    """Like clean_text, with every run of whitespace (newlines too) made one space."""
+    return clean_text(" ".join(clean_text(value).split()), limit)
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown as itself: no links, mentions, headings or formatting can be planted in it."""
+    return _LINE_START.sub(r"\1\\\2", _MARKDOWN.sub(r"\\\1", text))
+
+
+def quote(text: object, limit: int = 80) -> str:
+    """A short, escaped, one-line excerpt of outside text for a message."""
+    return escape_markdown(one_line(str(text), limit))
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form of a title, for comparing titles."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w\s]", " ", stripped).split())

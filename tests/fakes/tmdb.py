@@ -93,6 +93,7 @@ class Fault:
     status: int
     remaining: int
     retry_after: str | None = None
+    body: bytes | None = None  # sent as-is (truncated or empty JSON in a 200, say)
 
 
 @dataclass
@@ -118,6 +119,10 @@ class FakeTMDB:
 
     def fail(self, status: int, times: int = 1, retry_after: str | None = None) -> None:
         self._faults.append(Fault(status, times, retry_after))
+
+    def send_raw(self, body: bytes, times: int = 1) -> None:
+        """The next `times` requests get a 200 with this body, whatever they asked."""
+        self._faults.append(Fault(200, times, body=body))
 
     def calls_to(self, prefix: str) -> list[Call]:
         return [c for c in self.calls if c.path.startswith(prefix)]
@@ -175,6 +180,8 @@ class FakeTMDB:
             fault.remaining -= 1
             if fault.remaining <= 0:
                 self._faults.pop(0)
+            if fault.body is not None:
+                return web.Response(body=fault.body, content_type="application/json")
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             return web.json_response(
                 {"status_code": 25, "status_message": "fault"}, status=fault.status, headers=headers

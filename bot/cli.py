@@ -67,9 +67,9 @@ async def running_bot(services: Services) -> AsyncIterator[tuple[MarqueeBot, asy
     try:
         yield bot, task
     finally:
-        if bot.is_ready():
-            # Interactions already acknowledged finish and answer before the connection closes.
-            await bot.drain()
+        # Interactions already acknowledged finish and answer before the connection closes
+        # (interactions arrive from READY on, before on_ready: drain whatever the state).
+        await bot.drain()
         if bot.user is not None and not bot.is_ready():
             # Closing between READY and on_ready leaves discord.py's ready task pending.
             with suppress(asyncio.TimeoutError):

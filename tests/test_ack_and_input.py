@@ -61,9 +61,7 @@ async def test_a_title_typed_as_digits_finds_that_film(bot: Any, emulator: Any, 
         assert embed(msg)["title"] == label(film)
 
 
-async def test_control_characters_never_reach_the_database(
-    bot: Any, emulator: Any, services: Services
-) -> None:
+async def test_control_characters_never_reach_the_database(bot: Any, emulator: Any, services: Services) -> None:
     msg = await visible_answer(await emulator.invoke("search", {"query": "silent\x00 harbor\x1b"}))
     assert "Silent Harbor" in embed(msg)["description"]
     async with services.db.connection() as conn:

@@ -23,7 +23,10 @@ async def test_lists_details_and_reference_data_are_parsed(services: Services, t
     assert details.directors == ("Director 3",) and details.certification == "PG-13"
     assert details.trailer is not None and details.trailer.key == "trailer3"
     assert [p.name for p in details.providers.rent] == ["RentAll"]
-    assert tmdb.calls_to("/movie/1003")[0].query["append_to_response"] == "videos,credits,watch/providers,release_dates,external_ids"
+    assert (
+        tmdb.calls_to("/movie/1003")[0].query["append_to_response"]
+        == "videos,credits,watch/providers,release_dates,external_ids"
+    )
 
     assert (await services.tmdb.genres())[878] == "Science Fiction"
     images = await services.tmdb.image_config()

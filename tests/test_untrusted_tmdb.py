@@ -74,9 +74,7 @@ async def test_tmdb_text_cannot_plant_markup(bot: Any, emulator: Any, tmdb: Fake
     assert is_escaped(msg["content"]) and is_ephemeral(msg)
 
 
-async def test_odd_text_never_costs_the_answer(
-    bot: Any, emulator: Any, tmdb: FakeTMDB, services: Services
-) -> None:
+async def test_odd_text_never_costs_the_answer(bot: Any, emulator: Any, tmdb: FakeTMDB, services: Services) -> None:
     film = tmdb.film(1008)
     film["overview"] = "A NUL\x00 in the overview\x07 and a bell"
     film["title"] = "Long " + "Title " * 200  # 1,200 characters: more than the title index holds

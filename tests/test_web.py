@@ -42,4 +42,3 @@ async def test_metrics_count_real_commands_and_tmdb(web_base: str, bot: Any, emu
     assert 'marquee_command_seconds_count{command="browse"} 2.0' in text
     assert 'marquee_tmdb_requests_total{status="404"} 1.0' in text
     assert 'marquee_cache_total{result="hit"}' in text
-

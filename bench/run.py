@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import statistics
@@ -32,6 +33,7 @@ from tests.fakes.tmdb import FakeTMDB
 from tests.process import MarqueeProcess, base_env, free_port
 
 CONCURRENCY = 100
+DRAIN_COMMANDS = 20
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -78,6 +80,9 @@ def rss_mb(pid: int, data_dir: Path) -> tuple[float, float]:
     if postmaster.exists():
         pg = psutil.Process(int(postmaster.read_text().split()[0]))
         total += pg.memory_info().rss + sum(c.memory_info().rss for c in pg.children(recursive=True))
+    redis_state = data_dir / "redis.json"  # the embedded Redis runs daemonised, not as a child
+    if redis_state.exists():
+        total += psutil.Process(json.loads(redis_state.read_text())["pid"]).memory_info().rss
     return own / 2**20, total / 2**20
 
 
@@ -131,8 +136,28 @@ async def process_benchmarks(rows: list[tuple[str, str]]) -> None:
                         f"{ms(statistics.median(movie))} / {ms(percentile(movie, 99))}",
                     )
                 )
+                rows.append(await shutdown_drain(emu, tmdb, proc))
             finally:
                 await proc.stop(signal.SIGTERM)
+
+
+async def shutdown_drain(emu: Any, tmdb: FakeTMDB, proc: MarqueeProcess) -> tuple[str, str]:
+    """SIGTERM with DRAIN_COMMANDS /watched in flight (each waiting on a 1 s TMDB): how many
+    are answered "Marked", and how long the stop takes."""
+    tmdb.latency = 1.0
+    marks = [await emu.invoke("watched", {"title": str(1100 + n)}) for n in range(DRAIN_COMMANDS)]
+    await asyncio.gather(*(r.wait_callback(10) for r in marks))
+    assert proc.proc is not None
+    began = time.monotonic()
+    proc.proc.send_signal(signal.SIGTERM)
+    finals = await asyncio.gather(*(r.wait_final(20) for r in marks), return_exceptions=True)
+    await proc.wait(30)
+    stopped = time.monotonic() - began
+    answered = sum(1 for f in finals if isinstance(f, dict) and "Marked" in str(f.get("content")))
+    return (
+        "shutdown drain: /watched in flight at SIGTERM answered / total; time to exit",
+        f"{answered} / {DRAIN_COMMANDS}; {stopped:.2f} s",
+    )
 
 
 async def service_benchmarks(rows: list[tuple[str, str]]) -> None:

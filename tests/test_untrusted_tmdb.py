@@ -119,7 +119,7 @@ async def test_a_provider_without_a_name_is_skipped(bot: Any, emulator: Any, tmd
         if path == "/movie/1009":
             import json
 
-            data = json.loads(response.body)
+            data = json.loads(bytes(response.body))  # type: ignore[arg-type]
             data["watch/providers"]["results"]["US"]["rent"] = [{"logo_path": "/x.png"}, {"provider_name": "Kept"}]
             from aiohttp import web
 

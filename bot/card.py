@@ -181,6 +181,17 @@ class OpenFilmSelect(
 CARD_ITEMS = (WatchedButton, OpenFilmSelect)
 
 
+def list_view(
+    buttons: Sequence[discord.ui.Item[Any]], films: Sequence[MovieSummary], nonce: str, genres: dict[int, str]
+) -> discord.ui.View:
+    """A list message's controls: its (paging) buttons, then the select that opens a card."""
+    view = discord.ui.View(timeout=None)
+    for button in buttons:
+        view.add_item(button)
+    view.add_item(OpenFilmSelect.for_films(films, nonce, genres))
+    return view
+
+
 def watched_message(film: MovieDetails, newly_added: bool, total: int) -> str:
     films = f"{total} film{'s' * (total != 1)}"
     name = md(film.summary.label, 200)

@@ -42,11 +42,8 @@ async def until_healthy(port: int, seconds: float = 60) -> dict[str, Any]:
             await asyncio.sleep(0.05)
 
 
-async def test_sigterm_lets_commands_in_flight_finish(
-    tmp_path: Path, emulator: Any, tmdb: FakeTMDB, database_url: str, redis_url: str, services: Services
-) -> None:
-    metrics_port = free_port()
-    env = base_env(
+def bot_env(emulator: Any, tmdb: FakeTMDB, database_url: str, redis_url: str, metrics_port: int) -> dict[str, str]:
+    return base_env(
         TMDB_TOKEN=tmdb.token,
         TMDB_API_BASE=tmdb.base_url,
         DATABASE_URL=database_url,
@@ -54,7 +51,15 @@ async def test_sigterm_lets_commands_in_flight_finish(
         METRICS_PORT=str(metrics_port),
         **emulator.env(),
     )
-    bot = await MarqueeProcess(["bot"], env, tmp_path).start()
+
+
+async def test_sigterm_lets_commands_in_flight_finish(
+    tmp_path: Path, emulator: Any, tmdb: FakeTMDB, database_url: str, redis_url: str, services: Services
+) -> None:
+    metrics_port = free_port()
+    bot = await MarqueeProcess(
+        ["bot"], bot_env(emulator, tmdb, database_url, redis_url, metrics_port), tmp_path
+    ).start()
     try:
         await emulator.wait_ready(60)
         await emulator.wait_commands(30)
@@ -85,15 +90,9 @@ async def test_the_bot_process_serves_its_own_metrics(
     tmp_path: Path, emulator: Any, tmdb: FakeTMDB, database_url: str, redis_url: str
 ) -> None:
     metrics_port = free_port()
-    env = base_env(
-        TMDB_TOKEN=tmdb.token,
-        TMDB_API_BASE=tmdb.base_url,
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        METRICS_PORT=str(metrics_port),
-        **emulator.env(),
-    )
-    bot = await MarqueeProcess(["bot"], env, tmp_path).start()
+    bot = await MarqueeProcess(
+        ["bot"], bot_env(emulator, tmdb, database_url, redis_url, metrics_port), tmp_path
+    ).start()
     try:
         await emulator.wait_ready(60)
         await emulator.wait_commands(30)

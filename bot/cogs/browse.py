@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import embeds
-from bot.card import OpenFilmSelect
+from bot.card import list_view
 from bot.components import MarqueeItem, page_buttons, reported, services_of
 from services.tmdb.models import MoviePage
 
@@ -60,15 +60,12 @@ def list_embed(kind: str, page: MoviePage, genres: dict[int, str]) -> discord.Em
 
 
 def browse_view(kind: str, page: MoviePage, owner_id: int, genres: dict[int, str]) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    for button in page_buttons(
+    buttons = page_buttons(
         lambda number, label, disabled: BrowsePageButton(kind, number, owner_id, label=label, disabled=disabled),
         page.page,
         page.total_pages,
-    ):
-        view.add_item(button)
-    view.add_item(OpenFilmSelect.for_films(page.results, f"{kind}_{page.page}", genres))
-    return view
+    )
+    return list_view(buttons, page.results, f"{kind}_{page.page}", genres)
 
 
 class Browse(commands.Cog):

@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import embeds
-from bot.card import OpenFilmSelect
+from bot.card import list_view
 from bot.components import MarqueeItem, page_buttons, reported, services_of
 from services.errors import NoResults
 from services.searches import SearchResults
@@ -64,20 +64,17 @@ def results_embed(results: SearchResults, genres: dict[int, str]) -> discord.Emb
 
 
 def results_view(results: SearchResults, owner_id: int, genres: dict[int, str]) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    page = results.page
-    if results.search_id is not None and page.total_pages > 1:
-        search_id = results.search_id
-        for button in page_buttons(
+    page, search_id = results.page, results.search_id
+    buttons = []
+    if search_id is not None and page.total_pages > 1:  # no history row (database down): one page only
+        buttons = page_buttons(
             lambda number, label, disabled: SearchPageButton(
                 search_id, number, owner_id, label=label, disabled=disabled
             ),
             page.page,
             page.total_pages,
-        ):
-            view.add_item(button)
-    view.add_item(OpenFilmSelect.for_films(page.results, f"search_{results.search_id or 0}_{page.page}", genres))
-    return view
+        )
+    return list_view(buttons, page.results, f"search_{search_id or 0}_{page.page}", genres)
 
 
 class Search(commands.Cog):

@@ -16,6 +16,7 @@ from bot.embeds import (
     OPTION_MAX,
     TITLE_MAX,
     TMDB_MOVIE_URL,
+    clamp,
     date_text,
     fit,
     md,
@@ -89,7 +90,12 @@ def _where_to_watch(film: MovieDetails) -> str:
     if providers.link:
         lines.append(f"[All options on TMDB]({providers.link}) · powered by JustWatch")
     text = "\n".join(lines)
-    return text if len(text) <= FIELD_VALUE_MAX else "\n".join(lines[:-1])[:FIELD_VALUE_MAX]
+    # The link line goes first when the field is too long: clamping it would break its markdown.
+    return (
+        text
+        if len(text) <= FIELD_VALUE_MAX
+        else clamp("\n".join(lines[:-1] if providers.link else lines), FIELD_VALUE_MAX)
+    )
 
 
 class WatchedButton(

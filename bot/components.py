@@ -62,6 +62,11 @@ def reported(
     return wrapper
 
 
+def page_button(custom_id: str, label: str, disabled: bool) -> discord.ui.Button[Any]:
+    """The look of every Previous / Next button."""
+    return discord.ui.Button(label=label, style=discord.ButtonStyle.secondary, custom_id=custom_id, disabled=disabled)
+
+
 def page_buttons(
     make: Callable[[int, str, bool], discord.ui.Item[Any]], page: int, total_pages: int
 ) -> list[discord.ui.Item[Any]]:

@@ -15,12 +15,12 @@ from services.text import quote
 
 log = logging.getLogger(__name__)
 
-UNEXPECTED = MarqueeError().user_message
+UNEXPECTED = "Something went wrong on our side. It has been logged; please try again."
 
 
 def user_message(error: BaseException) -> str | None:
     """What the user is told about a known error, or None for the unexpected."""
-    if isinstance(error, MarqueeError) and type(error).user_message is not MarqueeError.user_message:
+    if isinstance(error, MarqueeError):
         return error.user_message
     if isinstance(error, app_commands.TransformerError):
         return f"“{quote(error.value)}” isn't a valid value there."

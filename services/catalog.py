@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from services.db import movies as movie_repo
 from services.db.pool import Database
 from services.errors import BadInput, DatabaseUnavailable, MarqueeError, MovieNotFound
 from services.text import fold, one_line
-from services.tmdb.client import TMDBClient
+from services.tmdb.client import Fetched, TMDBClient
 from services.tmdb.models import LIST_KINDS, ImageConfig, MovieDetails, MoviePage, MovieSummary
 
 log = logging.getLogger(__name__)
@@ -53,11 +53,7 @@ class MovieCatalog:
         fetched = await self._tmdb.movie_list(kind, page)
         if fetched.fresh:
             await self._remember(fetched.data.results)
-        if page == 1:
-            return fetched.data
-        # Lists shift while someone pages: a film that moved down is not shown a second time.
-        before = await self._tmdb.movie_list(kind, page - 1)
-        return fetched.data.without(f.id for f in before.data.results)
+        return await _less_previous(fetched.data, lambda: self._tmdb.movie_list(kind, page - 1))
 
     async def refresh_list(self, kind: str) -> MoviePage:
         """Reload a list's first page from TMDB into the cache, whatever is cached (refresh ahead)."""
@@ -72,10 +68,7 @@ class MovieCatalog:
         fetched = await self._tmdb.search(query, year=year, page=page)
         if fetched.fresh:
             await self._remember(fetched.data.results)
-        if page == 1:
-            return fetched.data
-        before = await self._tmdb.search(query, year=year, page=page - 1)
-        return fetched.data.without(f.id for f in before.data.results)
+        return await _less_previous(fetched.data, lambda: self._tmdb.search(query, year=year, page=page - 1))
 
     async def details(self, movie_id: int) -> MovieDetails:
         if not 0 < movie_id < 2**31:
@@ -95,16 +88,25 @@ class MovieCatalog:
         text = one_line(title)
         if not text:
             raise BadInput("Type a film's title, or pick one from the list.")
-        is_id = text.isascii() and text.isdigit()
-        page = await self.search(text)
+        if not (text.isascii() and text.isdigit()):
+            page = await self.search(text)
+            if not page.results:
+                raise MovieNotFound(text)
+            return await self._pick(page, text)
+        # Digits: most often an autocomplete id. Ask for the id and search the digits as a title at
+        # once, so a pick costs one round trip; a search that fails leaves the id to decide.
+        titled, by_id = await asyncio.gather(self.search(text), self.details(int(text)), return_exceptions=True)
+        if isinstance(titled, MoviePage) and any(fold(f.title) == fold(text) for f in titled.results):
+            return await self._pick(titled, text)
+        if isinstance(by_id, BaseException):
+            raise by_id
+        return Resolved(by_id)
+
+    async def _pick(self, page: MoviePage, text: str) -> Resolved:
+        """The film a search for `text` names: an exact title first, with the others sharing it."""
         same = [f for f in page.results if fold(f.title) == fold(text)]
-        if is_id and not same:
-            return Resolved(await self.details(int(text)))
-        if not page.results:
-            raise MovieNotFound(text)
-        chosen = (same or page.results)[0]
-        others = tuple(f for f in same if f.id != chosen.id)
-        return Resolved(await self.details(chosen.id), others)
+        chosen = (same or list(page.results))[0]
+        return Resolved(await self.details(chosen.id), tuple(f for f in same if f.id != chosen.id))
 
     async def suggest(self, text: str, limit: int = 25) -> list[MovieSummary]:
         """Autocomplete: TMDB search when it answers in time, else the films we already know.
@@ -138,3 +140,17 @@ class MovieCatalog:
     async def _remember(self, films: Sequence[MovieSummary], runtimes: dict[int, int] | None = None) -> None:
         # Remembering feeds later features; a database hiccup must not cost the user their answer.
         await self._db.best_effort(f"{len(films)} films", lambda conn: movie_repo.upsert_movies(conn, films, runtimes))
+
+
+async def _less_previous(page: MoviePage, previous: Callable[[], Awaitable[Fetched[MoviePage]]]) -> MoviePage:
+    """`page` without the films the page before it showed: lists shift while someone pages, and
+    a film that moved down must not be shown twice. The page before is nearly always cached;
+    when it cannot be had, the page is shown as it is rather than not at all."""
+    if page.page == 1:
+        return page
+    try:
+        before = (await previous()).data
+    except MarqueeError as exc:
+        log.info("showing page %d without de-duplication: %s", page.page, exc)
+        return page
+    return page.without(f.id for f in before.results)

@@ -125,12 +125,16 @@ def _start_server(data_dir: Path) -> dict[str, Any]:
         *("--dir", str(data_dir), "--dbfilename", "redis.db", "--pidfile", str(pid_file)),
         *("--logfile", str(data_dir / "redis.log")),
     ]
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
-    deadline = time.monotonic() + 10
-    while not (socket_path.exists() and pid_file.exists() and pid_file.read_text().strip()):
-        if time.monotonic() > deadline:
-            raise StartupError(f"the embedded Redis did not start; see {data_dir / 'redis.log'}")
-        time.sleep(0.02)
+    try:
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
+        deadline = time.monotonic() + 10
+        while not (socket_path.exists() and pid_file.exists() and pid_file.read_text().strip()):
+            if time.monotonic() > deadline:
+                raise TimeoutError
+            time.sleep(0.02)
+    except (OSError, subprocess.SubprocessError, TimeoutError):
+        shutil.rmtree(socket_dir, ignore_errors=True)
+        raise StartupError(f"the embedded Redis did not start; see {data_dir / 'redis.log'}") from None
     return {"pid": int(pid_file.read_text()), "socket": str(socket_path), "users": []}
 
 

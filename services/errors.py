@@ -10,8 +10,9 @@ class MarqueeError(Exception):
     """Base class of the errors a user or operator is told about."""
 
     @property
-    def user_message(self) -> str:
-        return "Something went wrong on our side. It has been logged; please try again."
+    def user_message(self) -> str | None:
+        """What the user is told; None for an error no user should see (config, start-up)."""
+        return None
 
 
 class ConfigError(MarqueeError):

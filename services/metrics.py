@@ -32,8 +32,7 @@ class Metrics:
         )
         self.tmdb_bad_data = Counter(
             "marquee_tmdb_bad_data",
-            "TMDB answers or items that failed validation, by what was dropped (answer, item).",
-            ("dropped",),
+            "TMDB 200 answers that failed to parse or validate (retried, never cached).",
             registry=self.registry,
         )
 

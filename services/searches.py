@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import asyncpg
+
 from services.catalog import MovieCatalog, clean_query
 from services.db import history
 from services.db.pool import Database
@@ -32,15 +34,14 @@ class SearchService:
     async def title_search(self, discord_id: int, text: str, year: int | None = None) -> SearchResults:
         query = clean_query(text)
         page = await self._catalog.search(query, year=year)
-        search_id: list[int] = []
 
-        async def save(conn: history.Connection) -> None:
+        async def save(conn: asyncpg.Connection) -> int:
             await ensure_user(conn, discord_id)
-            search_id.append(await history.add_search(conn, discord_id, "search", query, year=year))
+            return await history.add_search(conn, discord_id, "search", query, year=year)
 
         # The results do not depend on the history row: with the database down they still show.
-        await self._db.best_effort("a search history row", save)
-        return SearchResults(query, year, page, search_id[0] if search_id else None)
+        search_id = await self._db.best_effort("a search history row", save)
+        return SearchResults(query, year, page, search_id)
 
     async def page(self, discord_id: int, search_id: int, page: int) -> SearchResults:
         """Another page of a search the user ran (paging buttons carry only the row's id)."""

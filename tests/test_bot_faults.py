@@ -79,7 +79,8 @@ async def test_tmdb_down_then_back(bot: Any, emulator: Any, tmdb: FakeTMDB) -> N
 
 
 async def test_tmdb_rate_limit_tells_when_to_retry(bot: Any, emulator: Any, tmdb: FakeTMDB) -> None:
-    tmdb.fail(429, times=1, retry_after="42")
+    # Both of the id's lookups (the film, and the digits as a title) are refused.
+    tmdb.fail(429, times=2, retry_after="42")
     msg = await answer(emulator, "movie", {"title": "1004"})
     assert is_ephemeral(msg) and msg["content"] == "TMDB is busy right now. Try again in 42 seconds."
 

@@ -8,6 +8,8 @@ import json
 import signal
 import socket
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +44,13 @@ async def until_healthy(port: int, seconds: float = 60) -> dict[str, Any]:
             await asyncio.sleep(0.05)
 
 
-def bot_env(emulator: Any, tmdb: FakeTMDB, database_url: str, redis_url: str, metrics_port: int) -> dict[str, str]:
-    return base_env(
+@asynccontextmanager
+async def bot_process(
+    tmp_path: Path, emulator: Any, tmdb: FakeTMDB, database_url: str, redis_url: str, metrics_port: int = 0
+) -> AsyncIterator[MarqueeProcess]:
+    """`marquee bot` connected to the emulator with its commands synced; killed if still running,
+    and its output checked for leaks, when the test is done with it."""
+    env = base_env(
         TMDB_TOKEN=tmdb.token,
         TMDB_API_BASE=tmdb.base_url,
         DATABASE_URL=database_url,
@@ -51,18 +58,20 @@ def bot_env(emulator: Any, tmdb: FakeTMDB, database_url: str, redis_url: str, me
         METRICS_PORT=str(metrics_port),
         **emulator.env(),
     )
+    bot = await MarqueeProcess(["bot"], env, tmp_path).start()
+    try:
+        await emulator.wait_ready(60)
+        await emulator.wait_commands(30)
+        yield bot
+    finally:
+        bot.kill()
+    assert_clean(bot.output())
 
 
 async def test_sigterm_lets_commands_in_flight_finish(
     tmp_path: Path, emulator: Any, tmdb: FakeTMDB, database_url: str, redis_url: str, services: Services
 ) -> None:
-    metrics_port = free_port()
-    bot = await MarqueeProcess(
-        ["bot"], bot_env(emulator, tmdb, database_url, redis_url, metrics_port), tmp_path
-    ).start()
-    try:
-        await emulator.wait_ready(60)
-        await emulator.wait_commands(30)
+    async with bot_process(tmp_path, emulator, tmdb, database_url, redis_url) as bot:
         tmdb.latency = 1.5  # each TMDB call of the marks below is slow: they are in flight at SIGTERM
         marks = [await emulator.invoke("watched", {"title": str(1010 + n)}) for n in range(3)]
         for rec in marks:
@@ -79,9 +88,6 @@ async def test_sigterm_lets_commands_in_flight_finish(
             assert "Marked" in (await visible_answer(rec, 15))["content"]
         assert await bot.wait(30) == 0
         assert time.monotonic() - stopped_at < 12
-    finally:
-        bot.kill()
-    assert_clean(bot.output())
     async with services.db.connection() as conn:
         assert await conn.fetchval("SELECT count(*) FROM watch_history") == 3  # no acknowledged action lost
 
@@ -90,12 +96,7 @@ async def test_the_bot_process_serves_its_own_metrics(
     tmp_path: Path, emulator: Any, tmdb: FakeTMDB, database_url: str, redis_url: str
 ) -> None:
     metrics_port = free_port()
-    bot = await MarqueeProcess(
-        ["bot"], bot_env(emulator, tmdb, database_url, redis_url, metrics_port), tmp_path
-    ).start()
-    try:
-        await emulator.wait_ready(60)
-        await emulator.wait_commands(30)
+    async with bot_process(tmp_path, emulator, tmdb, database_url, redis_url, metrics_port) as bot:
         await visible_answer(await emulator.invoke("browse", {"list": "popular"}), 10)
         status, text = await get(f"http://127.0.0.1:{metrics_port}/metrics")
         assert status == 200
@@ -103,9 +104,6 @@ async def test_the_bot_process_serves_its_own_metrics(
         assert 'marquee_tmdb_requests_total{status="200"}' in text
         assert (await get(f"http://127.0.0.1:{metrics_port}/health/live"))[0] == 200
         assert await bot.stop() == 0
-    finally:
-        bot.kill()
-    assert_clean(bot.output())
 
 
 def web_env(tmdb: FakeTMDB, data_dir: Path, port: int) -> dict[str, str]:

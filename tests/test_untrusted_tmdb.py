@@ -28,7 +28,7 @@ async def test_a_malformed_answer_is_retried_and_never_cached(services: Services
     page = await services.catalog.browse("popular")
     assert [c.status for c in tmdb.calls_to("/movie/popular")] == [200, 200, 200]  # retried like a 5xx
     assert page.results[0].id == tmdb.lists()["popular"][0]["id"]
-    assert sample(services.metrics, "marquee_tmdb_bad_data_total", dropped="answer") == 2
+    assert sample(services.metrics, "marquee_tmdb_bad_data_total") == 2
 
     tmdb.send_raw(b'{"page": 1}', times=3)  # valid JSON, but no results: not an answer either
     try:
@@ -111,7 +111,7 @@ async def test_a_film_listed_twice_appears_once(bot: Any, emulator: Any, tmdb: F
     assert label(last_on_first) not in embed(emulator.message(msg["id"]))["description"]
 
 
-async def test_a_provider_without_a_name_is_skipped(bot: Any, emulator: Any, tmdb: FakeTMDB) -> None:
+async def test_a_bad_provider_or_watch_link_is_dropped(bot: Any, emulator: Any, tmdb: FakeTMDB) -> None:
     original = tmdb._answer
 
     def broken_providers(path: str, request: Any) -> Any:
@@ -121,6 +121,10 @@ async def test_a_provider_without_a_name_is_skipped(bot: Any, emulator: Any, tmd
 
             data = json.loads(bytes(response.body))  # type: ignore[arg-type]
             data["watch/providers"]["results"]["US"]["rent"] = [{"logo_path": "/x.png"}, {"provider_name": "Kept"}]
+            # A link that closes the markdown link and opens one of its own.
+            data["watch/providers"]["results"]["US"]["link"] = (
+                "https://www.themoviedb.org/x) [Nitro](https://evil.example"
+            )
             from aiohttp import web
 
             return web.json_response(data)
@@ -129,3 +133,4 @@ async def test_a_provider_without_a_name_is_skipped(bot: Any, emulator: Any, tmd
     tmdb._answer = broken_providers  # type: ignore[method-assign]
     msg = await visible_answer(await emulator.invoke("movie", {"title": "1009"}))
     assert "**Rent:** Kept" in field(msg, "Where to watch")
+    assert "evil.example" not in field(msg, "Where to watch")

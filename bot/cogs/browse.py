@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot import embeds
 from bot.card import list_view
-from bot.components import MarqueeItem, page_buttons, reported, services_of
+from bot.components import MarqueeItem, page_button, page_buttons, reported, services_of
 from services.tmdb.models import MoviePage
 
 if TYPE_CHECKING:
@@ -28,14 +28,7 @@ class BrowsePageButton(
     """Turns a /browse message to another page (only for the person who ran /browse)."""
 
     def __init__(self, kind: str, page: int, owner_id: int, *, label: str, disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"marquee:browse:{kind}:{page}:{owner_id}",
-                disabled=disabled,
-            )
-        )
+        super().__init__(page_button(f"marquee:browse:{kind}:{page}:{owner_id}", label, disabled))
         self.kind, self.page, self.owner_id = kind, page, owner_id
 
     @classmethod

@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot import embeds
 from bot.card import list_view
-from bot.components import MarqueeItem, page_buttons, reported, services_of
+from bot.components import MarqueeItem, page_button, page_buttons, reported, services_of
 from services.errors import NoResults
 from services.searches import SearchResults
 
@@ -27,14 +27,7 @@ class SearchPageButton(
     """Turns a /search message to another page; the query is read back from the history row."""
 
     def __init__(self, search_id: int, page: int, owner_id: int, *, label: str, disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"marquee:search:{search_id}:{page}:{owner_id}",
-                disabled=disabled,
-            )
-        )
+        super().__init__(page_button(f"marquee:search:{search_id}:{page}:{owner_id}", label, disabled))
         self.search_id, self.page, self.owner_id = search_id, page, owner_id
 
     @classmethod
@@ -59,7 +52,7 @@ def results_embed(results: SearchResults, genres: dict[int, str]) -> discord.Emb
     page = results.page
     total = f"{page.total_results:,} result{'s' * (page.total_results != 1)}"
     footer = f"Page {page.page} of {page.total_pages} · {total} · Data: TMDB"
-    title = f"Films matching “{embeds.plain(results.shown, 80)}”"
+    title = f"Films matching “{embeds.md(results.shown, 80)}”"
     return embeds.film_list(title, page, genres, footer=footer)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -12,7 +13,7 @@ from discord.ext import commands
 from bot import embeds
 from bot.autocomplete import film_titles
 from bot.card import OpenFilmSelect, watched_message
-from bot.components import MarqueeItem, page_buttons, reported, services_of
+from bot.components import MarqueeItem, page_button, page_buttons, reported, services_of
 from services.tmdb.models import MovieSummary
 from services.watch import WatchList
 
@@ -28,14 +29,7 @@ class WatchPageButton(
     """Another page of the owner's watch history."""
 
     def __init__(self, page: int, owner_id: int, *, label: str, disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"marquee:watchpage:{page}:{owner_id}",
-                disabled=disabled,
-            )
-        )
+        super().__init__(page_button(f"marquee:watchpage:{page}:{owner_id}", label, disabled))
         self.page, self.owner_id = page, owner_id
 
     @classmethod
@@ -93,7 +87,7 @@ class RemoveWatchedSelect(
         )
 
 
-def _label(title: str, released: Any) -> str:
+def _label(title: str, released: date | None) -> str:
     return f"{title} ({released.year})" if released else title
 
 

@@ -7,8 +7,6 @@ from datetime import date, datetime
 
 import asyncpg
 
-Connection = asyncpg.Connection
-
 
 @dataclass(frozen=True, slots=True)
 class WatchedFilm:

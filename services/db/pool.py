@@ -6,12 +6,14 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import asyncpg
 
 from services.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # What asyncpg raises when the server is gone or refuses us (as opposed to a bad query).
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -44,16 +46,16 @@ class Database:
         async with self.connection() as conn, conn.transaction():
             yield conn
 
-    async def best_effort(self, what: str, write: Callable[[asyncpg.Connection], Awaitable[object]]) -> bool:
+    async def best_effort(self, what: str, write: Callable[[asyncpg.Connection], Awaitable[T]]) -> T | None:
         """Run `write` in a transaction the user's answer does not depend on: any database error
-        (down, or a row the database refuses) is logged and swallowed; True when it was stored."""
+        (down, or a row the database refuses) is logged and swallowed. Returns what `write`
+        returned, or None when nothing was stored."""
         try:
             async with self.transaction() as conn:
-                await write(conn)
+                return await write(conn)
         except (DatabaseUnavailable, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("could not store %s: %s: %s", what, type(exc).__name__, exc)
-            return False
-        return True
+            return None
 
     async def ping(self) -> None:
         async with self.connection() as conn:

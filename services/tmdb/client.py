@@ -174,7 +174,7 @@ class TMDBClient:
                 self._metrics.tmdb_requests.labels("error").inc()
                 reason = "timed out" if isinstance(exc, asyncio.TimeoutError) else type(exc).__name__
             except (ValueError, KeyError, TypeError) as exc:  # json.JSONDecodeError and BadTMDBData are ValueErrors
-                self._metrics.tmdb_bad_data.labels("answer").inc()
+                self._metrics.tmdb_bad_data.inc()
                 reason = f"a malformed answer ({type(exc).__name__}: {str(exc)[:100]})"
                 log.warning("TMDB %s sent %s", path, reason)
             if attempt + 1 < policy.attempts:

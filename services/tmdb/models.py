@@ -6,6 +6,7 @@ skipped and logged while the rest is kept."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +21,9 @@ LIST_KINDS = ("now_playing", "popular", "top_rated", "upcoming", "trending")
 TITLE_MAX = 300  # longer titles are cut: they are stored and indexed (btree rows hold ~2.7 kB)
 NAME_MAX = 200
 OVERVIEW_MAX = 5000
+
+
+_WATCH_LINK = re.compile(r"https://www\.themoviedb\.org/movie/\d+(-[a-z0-9-]+)?/watch\?locale=[A-Z]{2}")
 
 
 class BadTMDBData(ValueError):
@@ -204,8 +208,9 @@ class WatchProviders:
     def from_tmdb(cls, regional: dict[str, Any]) -> WatchProviders:
         link = regional.get("link")
         return cls(
-            # Only TMDB's own watch pages: a link is shown as "All options on TMDB".
-            link=link if isinstance(link, str) and link.startswith("https://www.themoviedb.org/") else None,
+            # Shown as a markdown link "All options on TMDB": only the exact shape of TMDB's own
+            # watch pages, so no ")" or space can close it and plant a second link.
+            link=link if isinstance(link, str) and _WATCH_LINK.fullmatch(link) else None,
             flatrate=tuple(each(regional.get("flatrate"), Provider.from_tmdb, "provider")),
             rent=tuple(each(regional.get("rent"), Provider.from_tmdb, "provider")),
             buy=tuple(each(regional.get("buy"), Provider.from_tmdb, "provider")),

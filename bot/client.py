@@ -21,7 +21,16 @@ from services.runtime import Services
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.cogs.browse", "bot.cogs.movies", "bot.cogs.search", "bot.cogs.watched", "bot.cogs.meta")
+EXTENSIONS = (
+    "bot.cogs.browse",
+    "bot.cogs.movies",
+    "bot.cogs.search",
+    "bot.cogs.ask",
+    "bot.cogs.foryou",
+    "bot.cogs.history",
+    "bot.cogs.watched",
+    "bot.cogs.meta",
+)
 DRAIN_SECONDS = 10.0
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import discord
 
+from services.ai.matching import Pick
 from services.text import escape_markdown, one_line
 from services.tmdb.models import MoviePage, MovieSummary
 
@@ -96,3 +98,22 @@ def fit(embed: discord.Embed) -> discord.Embed:
     if excess > 0 and embed.description:
         embed.description = clamp(embed.description, max(1, len(embed.description) - excess))
     return embed
+
+
+REASON_MAX = 200
+
+
+def picks_list(title: str, picks: Sequence[Pick], genres: dict[int, str], *, footer: str) -> discord.Embed:
+    """AI picks: each film with its rating and genres, and the model's one-line reason under it
+    (model text, so escaped and clamped like any outside text)."""
+    lines = []
+    for number, pick in enumerate(picks, start=1):
+        film = pick.film
+        rating = f" · ★ {film.vote_average:.1f}" if film.vote_count else ""
+        kinds = ", ".join(genres[g] for g in film.genre_ids[:3] if g in genres)
+        lines.append(f"**{number}.** {md(film.label, 120)}{rating}" + (f" · {kinds}" if kinds else ""))
+        if pick.reason:
+            lines.append(f"╰ {md(pick.reason, REASON_MAX)}")
+    embed = discord.Embed(title=clamp(title, TITLE_MAX), description="\n".join(lines), colour=BRAND)
+    embed.set_footer(text=clamp(footer, FOOTER_MAX))
+    return fit(embed)

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     openai_chat_model: str = "gpt-4o-mini"
     openai_embedding_model: str = "text-embedding-3-small"
     embedding_dimensions: int = 1536
+    ai_daily_free_quota: int = Field(default=20, ge=0)  # /ask + /foryou per free user per UTC day; 0: no cap
+    ai_daily_token_budget: int | None = Field(default=None, ge=1)  # LLM tokens per UTC day, all users
 
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
@@ -57,7 +59,9 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=9108, ge=0, le=65535)  # `marquee bot` / `worker`: /metrics here; 0: off
     public_url: str | None = None
 
-    @field_validator("discord_guild_id", "shard_count", "openai_base_url", "stripe_api_base", mode="before")
+    @field_validator(
+        "discord_guild_id", "shard_count", "openai_base_url", "stripe_api_base", "ai_daily_token_budget", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if value == "" else value

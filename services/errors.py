@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
+from typing import ClassVar
+
 from services.text import quote as _quote
 
 
@@ -138,3 +142,110 @@ class NotReleased(MarqueeError):
     @property
     def user_message(self) -> str:
         return f"“{_quote(self.label)}” isn't out yet (coming {self.when}), so it can't be marked watched."
+
+
+# ------------------------------------------------------------------------------------------ AI
+
+
+class AIDisabled(MarqueeError):
+    @property
+    def user_message(self) -> str:
+        return "AI features are not configured on this bot. Everything else works: try `/search` or `/browse`."
+
+
+class AIUnavailable(ServiceUnavailable):
+    """The LLM stayed down, stayed busy past what an interaction may wait, or refused us."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__("The AI", reason, retry_after)
+
+
+class AIBadAnswer(MarqueeError):
+    """The model answered, but not with something usable."""
+
+    MESSAGES: ClassVar[dict[str, str]] = {
+        "refused": "The AI declined that request. Try asking for films in a different way.",
+        "truncated": "The AI's answer was cut short. Try a shorter or simpler request.",
+        "malformed": "The AI sent an answer I couldn't read. Please try again.",
+        "empty": "The AI had no suggestions for that. Try rewording it.",
+    }
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"unusable AI answer: {kind}")
+        self.kind = kind
+
+    @property
+    def user_message(self) -> str:
+        return self.MESSAGES[self.kind]
+
+
+class NoMatches(MarqueeError):
+    @property
+    def user_message(self) -> str:
+        return "I couldn't match any of the AI's suggestions to real films; try rewording."
+
+
+class NoNewPicks(MarqueeError):
+    @property
+    def user_message(self) -> str:
+        return (
+            "I couldn't find picks you haven't seen or been shown this week. "
+            "Mark a few more films with `/watched` or try again later."
+        )
+
+
+class NotEnoughHistory(MarqueeError):
+    def __init__(self, have: int, need: int) -> None:
+        super().__init__(f"{have} history items, {need} needed")
+        self.have, self.need = have, need
+
+    @property
+    def user_message(self) -> str:
+        return (
+            f"I need at least {self.need} searches or watched films to learn your taste (you have {self.have}). "
+            "Try `/ask` or `/search` for something you like, or mark films with `/watched`, then run `/foryou` again."
+        )
+
+
+class NoProfile(MarqueeError):
+    @property
+    def user_message(self) -> str:
+        return "I haven't worked out your taste yet: run `/foryou` first."
+
+
+class RateLimited(MarqueeError):
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"rate limited for {wait:.1f}s")
+        self.wait = wait
+
+    @property
+    def user_message(self) -> str:
+        return f"Easy there: you can use AI commands again in {max(1, math.ceil(self.wait))} s."
+
+
+class QuotaExceeded(MarqueeError):
+    def __init__(self, limit: int, resets_at: datetime, upsell: bool) -> None:
+        super().__init__(f"daily AI quota of {limit} used")
+        self.limit, self.resets_at, self.upsell = limit, resets_at, upsell
+
+    @property
+    def user_message(self) -> str:
+        text = (
+            f"You've used today's {self.limit} free AI requests (`/ask` and `/foryou`). "
+            f"They reset <t:{int(self.resets_at.timestamp())}:R> (midnight UTC). "
+            "Answers already asked today are still free."
+        )
+        return text + (" Pro has no daily cap: `/upgrade`." if self.upsell else "")
+
+
+class BudgetSpent(MarqueeError):
+    def __init__(self, resets_at: datetime) -> None:
+        super().__init__("the daily AI token budget is spent")
+        self.resets_at = resets_at
+
+    @property
+    def user_message(self) -> str:
+        return (
+            "This bot has used up its AI allowance for today. "
+            f"AI commands are back <t:{int(self.resets_at.timestamp())}:R> (midnight UTC); everything else works."
+        )

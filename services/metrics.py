@@ -36,5 +36,37 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.llm_calls = Counter(
+            "marquee_llm_calls",
+            "Chat completions sent, by model, command and outcome (ok, busy, error, refused, truncated, malformed).",
+            ("model", "command", "outcome"),
+            registry=self.registry,
+        )
+        self.llm_tokens = Counter(
+            "marquee_llm_tokens",
+            "LLM tokens used, by model, command and kind (prompt, completion).",
+            ("model", "command", "kind"),
+            registry=self.registry,
+        )
+        self.llm_latency = Histogram(
+            "marquee_llm_seconds",
+            "Chat completion latency, by model and command.",
+            ("model", "command"),
+            buckets=(0.25, 0.5, 1, 2, 4, 8, 15, 30),
+            registry=self.registry,
+        )
+        self.ask_cache = Counter(
+            "marquee_ask_cache",
+            "/ask answers, by source (hit: no LLM call, miss).",
+            ("result",),
+            registry=self.registry,
+        )
+        self.ai_refusals = Counter(
+            "marquee_ai_refusals",
+            "AI requests refused before any LLM call, by reason (rate_limit, quota, budget).",
+            ("reason",),
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

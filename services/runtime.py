@@ -8,9 +8,14 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
+import openai
 from arq.connections import ArqRedis
 from redis.asyncio import ConnectionPool
 
+from services.ai.ask import AskService
+from services.ai.budget import TokenBudget, UserLimits
+from services.ai.foryou import ForYouService
+from services.ai.llm import LLM, LLMPolicy
 from services.cache import Cache
 from services.catalog import MovieCatalog
 from services.config import Settings
@@ -18,6 +23,7 @@ from services.db.migrate import apply_migrations
 from services.db.pool import Database, open_database
 from services.embedded import embedded_postgres, embedded_redis
 from services.metrics import Metrics
+from services.redis_circuit import RedisCircuit
 from services.searches import SearchService
 from services.tmdb.client import RetryPolicy, TMDBClient
 from services.watch import WatchService
@@ -39,6 +45,12 @@ class Services:
     catalog: MovieCatalog
     watch: WatchService
     searches: SearchService
+    circuit: RedisCircuit
+    llm: LLM | None  # None: AI is off (no OPENAI_API_KEY)
+    budget: TokenBudget
+    ai_limits: UserLimits
+    ask: AskService
+    foryou: ForYouService
 
 
 def redis_client(url: str) -> ArqRedis:
@@ -61,7 +73,9 @@ async def store_urls(settings: Settings, stack: AsyncExitStack) -> tuple[str, st
 
 
 @asynccontextmanager
-async def open_services(settings: Settings, *, tmdb_retry: RetryPolicy | None = None) -> AsyncIterator[Services]:
+async def open_services(
+    settings: Settings, *, tmdb_retry: RetryPolicy | None = None, llm_policy: LLMPolicy | None = None
+) -> AsyncIterator[Services]:
     async with AsyncExitStack() as stack:
         dsn, redis_url = await store_urls(settings, stack)
         db = await stack.enter_async_context(open_database(dsn))
@@ -71,7 +85,8 @@ async def open_services(settings: Settings, *, tmdb_retry: RetryPolicy | None = 
         stack.push_async_callback(redis.aclose, close_connection_pool=True)
         http = await stack.enter_async_context(aiohttp.ClientSession())
         metrics = Metrics()
-        cache = Cache(redis, metrics)
+        circuit = RedisCircuit(redis)
+        cache = Cache(circuit, metrics)
         stack.push_async_callback(cache.close)
         token = settings.tmdb_token.get_secret_value() if settings.tmdb_token else ""
         tmdb = TMDBClient(
@@ -85,6 +100,9 @@ async def open_services(settings: Settings, *, tmdb_retry: RetryPolicy | None = 
             retry=tmdb_retry,
         )
         catalog = MovieCatalog(tmdb, db)
+        budget = TokenBudget(circuit, settings.ai_daily_token_budget, metrics)
+        llm = await open_llm(settings, stack, metrics, budget, llm_policy or LLMPolicy())
+        limits = UserLimits(circuit, db, settings.ai_daily_free_quota, metrics, billing=settings.billing_enabled)
         yield Services(
             settings=settings,
             db=db,
@@ -96,4 +114,38 @@ async def open_services(settings: Settings, *, tmdb_retry: RetryPolicy | None = 
             catalog=catalog,
             watch=WatchService(db, catalog),
             searches=SearchService(db, catalog),
+            circuit=circuit,
+            llm=llm,
+            budget=budget,
+            ai_limits=limits,
+            ask=AskService(
+                llm,
+                cache=cache,
+                catalog=catalog,
+                db=db,
+                limits=limits,
+                metrics=metrics,
+                region=settings.tmdb_region,
+                language=settings.tmdb_language,
+            ),
+            foryou=ForYouService(llm, catalog=catalog, db=db, limits=limits),
         )
+
+
+async def open_llm(
+    settings: Settings, stack: AsyncExitStack, metrics: Metrics, budget: TokenBudget, policy: LLMPolicy
+) -> LLM | None:
+    """The one OpenAI client (any OpenAI-compatible server through OPENAI_BASE_URL), or None."""
+    if settings.openai_api_key is None or not settings.openai_api_key.get_secret_value():
+        log.info("OPENAI_API_KEY is not set: AI commands are off")
+        return None
+    # Retries are the LLM wrapper's (bounded by a deadline); the client's would wait out a
+    # Retry-After of two minutes while a user waits.
+    client = openai.AsyncOpenAI(
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url,
+        timeout=policy.deadline,
+        max_retries=0,
+    )
+    stack.push_async_callback(client.close)
+    return LLM(client, settings.openai_chat_model, metrics, budget, policy)

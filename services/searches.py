@@ -43,6 +43,19 @@ class SearchService:
         search_id = await self._db.best_effort("a search history row", save)
         return SearchResults(query, year, page, search_id)
 
+    async def recent(self, discord_id: int, limit: int) -> list[history.PastSearch]:
+        """The user's last `limit` searches of every kind, newest first."""
+        async with self._db.connection() as conn:
+            return await history.recent_searches(conn, discord_id, limit)
+
+    async def find(self, search_id: int) -> history.PastSearch:
+        """A past search to run again, whoever ran it first."""
+        async with self._db.connection() as conn:
+            past = await history.any_search(conn, search_id)
+        if past is None:
+            raise BadInput("That search is no longer in the history; run it again by hand.")
+        return past
+
     async def page(self, discord_id: int, search_id: int, page: int) -> SearchResults:
         """Another page of a search the user ran (paging buttons carry only the row's id)."""
         async with self._db.connection() as conn:

@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 from redis.asyncio import Redis
 
+from services.ai.llm import LLMPolicy
 from services.config import Settings
 from services.db.migrate import apply_migrations
 from services.db.pool import open_database
@@ -22,11 +23,13 @@ from services.embedded import embedded_postgres, embedded_redis
 from services.runtime import Services, open_services
 from services.tmdb.client import RetryPolicy
 from tests.fakes.discord_emu import DiscordEmulator
+from tests.fakes.openai import FakeOpenAI
 from tests.fakes.tmdb import FakeTMDB
 
 TEMPLATE_DB = "marquee_template"
 # Fast retries for tests: the behaviour is the same, the waits are shorter.
 TEST_RETRY = RetryPolicy(attempts=3, timeout=1.0, base_delay=0.01, max_delay=2.0)
+TEST_LLM = LLMPolicy(deadline=5.0, attempts=3, base_delay=0.01)
 
 
 def with_database(dsn: str, name: str) -> str:
@@ -101,17 +104,25 @@ async def tmdb() -> AsyncIterator[FakeTMDB]:
         yield fake
 
 
+@pytest.fixture
+async def llm(tmdb: FakeTMDB) -> AsyncIterator[FakeOpenAI]:
+    async with FakeOpenAI(tmdb) as fake:
+        yield fake
+
+
 def make_settings(**values: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture
-def settings(database_url: str, redis_url: str, tmdb: FakeTMDB, tmp_path: Path) -> Settings:
+def settings(database_url: str, redis_url: str, tmdb: FakeTMDB, llm: FakeOpenAI, tmp_path: Path) -> Settings:
     return make_settings(
         database_url=database_url,
         redis_url=redis_url,
         tmdb_token=tmdb.token,
         tmdb_api_base=tmdb.base_url,
+        openai_api_key=llm.api_key,
+        openai_base_url=llm.base_url,
         discord_token="emulator-token",
         marquee_data_dir=tmp_path / "data",
     )
@@ -119,7 +130,7 @@ def settings(database_url: str, redis_url: str, tmdb: FakeTMDB, tmp_path: Path) 
 
 @pytest.fixture
 async def services(settings: Settings) -> AsyncIterator[Services]:
-    async with open_services(settings, tmdb_retry=TEST_RETRY) as services:
+    async with open_services(settings, tmdb_retry=TEST_RETRY, llm_policy=TEST_LLM) as services:
         yield services
 
 

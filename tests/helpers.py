@@ -54,3 +54,13 @@ async def visible_answer(rec: Any, seconds: float = 10.0) -> dict[str, Any]:
 
 def label(film: dict[str, Any]) -> str:
     return f"{film['title']} ({film['release_date'][:4]})"
+
+
+async def answer(emulator: Any, name: str, options: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+    """Invoke a command; the message its user ends up seeing. Whatever happened, no "thinking…"
+    placeholder may be left hanging."""
+    rec = await emulator.invoke(name, options or {}, **kw)
+    await rec.wait_callback()
+    msg = await visible_answer(rec)
+    assert all(m.get("content") or m.get("embeds") for m in rec.messages), rec.describe()
+    return msg

@@ -17,16 +17,7 @@ from services.web import serve_web
 from tests.conftest import TEST_RETRY, connected_bot
 from tests.fakes.proxy import CuttableProxy
 from tests.fakes.tmdb import FakeTMDB
-from tests.helpers import embed, is_ephemeral, label, sample, visible_answer
-
-
-async def answer(emulator: Any, name: str, options: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
-    rec = await emulator.invoke(name, options or {}, **kw)
-    await rec.wait_callback()
-    msg = await visible_answer(rec)
-    # Whatever happened, no "thinking…" placeholder may be left hanging publicly.
-    assert all(m.get("content") or m.get("embeds") for m in rec.messages), rec.describe()
-    return msg
+from tests.helpers import answer, embed, is_ephemeral, label, sample, visible_answer
 
 
 async def search_count(services: Services) -> int:

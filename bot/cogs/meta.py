@@ -13,14 +13,27 @@ from bot import embeds
 if TYPE_CHECKING:
     from bot.client import MarqueeBot
 
-# (command, what it does, an example of its use)
+# (command, what it does, an example of its use, whether it needs the AI)
 HELP_LINES = (
-    ("browse", "Now playing, popular, top rated, upcoming or trending films, with pages and cards.", "list: Popular"),
-    ("movie", "A film's card: poster, release date, cast, rating and where to watch.", "title: Arrival"),
-    ("trailer", "The film's trailer.", "title: Dune"),
-    ("search", "Search TMDB by title, optionally by year; pages of results.", "query: heat year: 1995"),
-    ("watched", "Mark a film as watched; without a title, your watch history.", "title: Parasite"),
-    ("help", "This list.", ""),
+    (
+        "browse",
+        "Now playing, popular, top rated, upcoming or trending films, with pages and cards.",
+        "list: Popular",
+        False,
+    ),
+    ("movie", "A film's card: poster, release date, cast, rating and where to watch.", "title: Arrival", False),
+    ("trailer", "The film's trailer.", "title: Dune", False),
+    ("search", "Search TMDB by title, optionally by year; pages of results.", "query: heat year: 1995", False),
+    (
+        "ask",
+        "Describe what you feel like watching, in plain words; AI finds real films.",
+        "query: a heist film with a twist, not too long",
+        True,
+    ),
+    ("foryou", "Picks made from your searches and watched films; never one you've seen.", "", True),
+    ("history", "Your last 10 searches; a button runs any of them again.", "", False),
+    ("watched", "Mark a film as watched; without a title, your watch history.", "title: Parasite", False),
+    ("help", "This list.", "", False),
 )
 
 
@@ -36,9 +49,15 @@ class Meta(commands.Cog):
 
     @app_commands.command(name="help", description="What Marquee can do")
     async def help(self, interaction: discord.Interaction[MarqueeBot]) -> None:
-        embed = discord.Embed(title="Marquee", description="Find your next film.", colour=embeds.BRAND)
-        for name, text, example in HELP_LINES:
+        ai_on = self.bot.settings.ai_enabled
+        description = "Find your next film."
+        if not ai_on:
+            description += " AI features are not configured on this bot, so the commands marked AI are off."
+        embed = discord.Embed(title="Marquee", description=description, colour=embeds.BRAND)
+        for name, text, example, needs_ai in HELP_LINES:
             value = f"{text}\ne.g. `/{name} {example}`" if example else text
+            if needs_ai:
+                value = f"**AI** · {value}" if ai_on else f"**AI (off on this bot)** · {value}"
             embed.add_field(name=f"/{name}", value=f"{mention(self.bot, name)} · {value}", inline=False)
         embed.add_field(name="Data", value=embeds.ATTRIBUTION, inline=False)
         embed.set_footer(text="Where-to-watch data by JustWatch")

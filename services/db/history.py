@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -23,6 +24,7 @@ class PastSearch:
     query: str
     year: int | None
     created_at: datetime
+    movie_ids: tuple[int, ...] = ()  # what an /ask matched
 
 
 async def mark_watched(conn: asyncpg.Connection, discord_id: int, movie_id: int) -> bool:
@@ -68,36 +70,50 @@ async def count_watched(conn: asyncpg.Connection, discord_id: int) -> int:
 
 
 async def add_search(
-    conn: asyncpg.Connection, discord_id: int, kind: str, query: str, *, year: int | None = None
+    conn: asyncpg.Connection,
+    discord_id: int,
+    kind: str,
+    query: str,
+    *,
+    year: int | None = None,
+    movie_ids: Sequence[int] = (),
 ) -> int:
     """Record a search; returns its id."""
     search_id = await conn.fetchval(
-        "INSERT INTO search_history (discord_id, kind, query, year) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO search_history (discord_id, kind, query, year, movie_ids) VALUES ($1, $2, $3, $4, $5)"
+        " RETURNING id",
         discord_id,
         kind,
         query,
         year,
+        list(movie_ids),
     )
     return int(search_id)
 
 
+_PAST = "id, kind, query, year, created_at, movie_ids"
+
+
+async def any_search(conn: asyncpg.Connection, search_id: int) -> PastSearch | None:
+    """A search by id whoever ran it (/history's buttons re-run it for whoever clicks)."""
+    row = await conn.fetchrow(f"SELECT {_PAST} FROM search_history WHERE id = $1", search_id)
+    return None if row is None else _past(row)
+
+
 def _past(row: asyncpg.Record) -> PastSearch:
-    return PastSearch(row["id"], row["kind"], row["query"], row["year"], row["created_at"])
+    return PastSearch(row["id"], row["kind"], row["query"], row["year"], row["created_at"], tuple(row["movie_ids"]))
 
 
 async def get_search(conn: asyncpg.Connection, discord_id: int, search_id: int) -> PastSearch | None:
     row = await conn.fetchrow(
-        "SELECT id, kind, query, year, created_at FROM search_history WHERE id = $1 AND discord_id = $2",
-        search_id,
-        discord_id,
+        f"SELECT {_PAST} FROM search_history WHERE id = $1 AND discord_id = $2", search_id, discord_id
     )
     return None if row is None else _past(row)
 
 
 async def recent_searches(conn: asyncpg.Connection, discord_id: int, limit: int) -> list[PastSearch]:
     rows = await conn.fetch(
-        "SELECT id, kind, query, year, created_at FROM search_history WHERE discord_id = $1"
-        " ORDER BY created_at DESC, id DESC LIMIT $2",
+        f"SELECT {_PAST} FROM search_history WHERE discord_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
         discord_id,
         limit,
     )

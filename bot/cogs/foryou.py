@@ -1,0 +1,137 @@
+"""/foryou: picks from the user's own history, "More picks" for another batch and "Why these?"
+for the taste profile they came from."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import embeds
+from bot.card import list_view
+from bot.components import MarqueeItem, reported, services_of
+from services.ai.foryou import ForYouPicks
+from services.ai.schemas import TasteProfile
+
+if TYPE_CHECKING:
+    from bot.client import MarqueeBot
+
+
+class MorePicksButton(
+    MarqueeItem,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"marquee:foryou:more:(?P<owner>\d{1,20})",
+):
+    """Another batch in place of this one (it counts as a /foryou)."""
+
+    def __init__(self, owner_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="More picks",
+                emoji="🎲",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"marquee:foryou:more:{owner_id}",
+            )
+        )
+        self.owner_id = owner_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> MorePicksButton:
+        return cls(int(match["owner"]))
+
+    @reported
+    async def callback(self, interaction: discord.Interaction) -> None:
+        services = services_of(interaction)
+        services.foryou.ensure_enabled()
+        await interaction.response.defer()
+        result = await services.foryou.picks(interaction.user.id)
+        genres = await services.catalog.genre_names()
+        await interaction.edit_original_response(
+            embed=picks_embed(result, genres), view=picks_view(result, interaction.user.id, genres)
+        )
+
+
+class WhyTheseButton(
+    MarqueeItem,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"marquee:foryou:why:(?P<owner>\d{1,20})",
+):
+    """The taste profile the picks came from, shown only to its owner."""
+
+    def __init__(self, owner_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Why these?",
+                emoji="💡",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"marquee:foryou:why:{owner_id}",
+            )
+        )
+        self.owner_id = owner_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> WhyTheseButton:
+        return cls(int(match["owner"]))
+
+    @reported
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        profile = await services_of(interaction).foryou.profile(interaction.user.id)
+        await interaction.followup.send(embed=profile_embed(profile), ephemeral=True)
+
+
+def picks_embed(result: ForYouPicks, genres: dict[int, str]) -> discord.Embed:
+    footer = "Picked by AI from your searches and watched films · Data: TMDB"
+    return embeds.picks_list("Picked for you", result.picks, genres, footer=footer)
+
+
+def picks_view(result: ForYouPicks, owner_id: int, genres: dict[int, str]) -> discord.ui.View:
+    buttons = [MorePicksButton(owner_id), WhyTheseButton(owner_id)]
+    return list_view(buttons, [p.film for p in result.picks], f"foryou_{owner_id}", genres)
+
+
+def profile_embed(profile: TasteProfile) -> discord.Embed:
+    embed = discord.Embed(
+        title="Your taste, as Marquee sees it",
+        description=embeds.md(profile.summary, 1000) or "Not much to go on yet.",
+        colour=embeds.BRAND,
+    )
+    for name, values in (
+        ("You like", profile.genres),
+        ("Moods", profile.moods),
+        ("Themes", profile.themes),
+        ("Eras", profile.eras),
+        ("You seem to avoid", profile.avoid),
+    ):
+        if values:
+            embed.add_field(name=name, value=embeds.md(", ".join(values), embeds.FIELD_VALUE_MAX), inline=False)
+    embed.set_footer(text="Made from your recent searches and watched films; it changes as they do.")
+    return embeds.fit(embed)
+
+
+class ForYou(commands.Cog):
+    def __init__(self, bot: MarqueeBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="foryou", description="Films picked for you from your searches and watched films")
+    async def foryou(self, interaction: discord.Interaction[MarqueeBot]) -> None:
+        services = self.bot.services
+        services.foryou.ensure_enabled()
+        await interaction.response.defer(thinking=True)
+        result = await services.foryou.picks(interaction.user.id)
+        genres = await services.catalog.genre_names()
+        await interaction.followup.send(
+            embed=picks_embed(result, genres), view=picks_view(result, interaction.user.id, genres)
+        )
+
+
+async def setup(bot: MarqueeBot) -> None:
+    bot.add_dynamic_items(MorePicksButton, WhyTheseButton)
+    await bot.add_cog(ForYou(bot))

@@ -1,0 +1,122 @@
+"""/ask: a request in plain words, answered by the LLM and matched to real TMDB films.
+
+An answer is cached for a day by the normalised question, the model, the region and the
+language: the same question again costs no LLM call and no quota. Concurrent identical cold
+questions share one flight (in this process, and across processes through the cache's lock).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import asyncpg
+from pydantic import TypeAdapter
+
+from services.ai import prompts
+from services.ai.budget import UserLimits
+from services.ai.llm import LLM
+from services.ai.matching import Pick, match_suggestions
+from services.ai.schemas import MAX_SUGGESTIONS, Suggestions
+from services.cache import Cache
+from services.catalog import MovieCatalog, clean_query
+from services.db import history
+from services.db import movies as movie_repo
+from services.db.pool import Database
+from services.db.users import ensure_user
+from services.errors import AIBadAnswer, AIDisabled, NoMatches
+from services.metrics import Metrics
+from services.text import fold
+
+ANSWER_TTL = 24 * 3600.0
+ANSWER_VERSION = 1  # bump when the prompt or the answer's shape changes: old answers then miss
+PICKS_CODEC = TypeAdapter(tuple[Pick, ...])
+
+
+@dataclass(frozen=True)
+class AskAnswer:
+    query: str
+    picks: tuple[Pick, ...]
+    search_id: int | None  # its search_history row; None when the database could not store it
+    cached: bool  # answered without an LLM call
+
+
+class AskService:
+    def __init__(
+        self,
+        llm: LLM | None,
+        *,
+        cache: Cache,
+        catalog: MovieCatalog,
+        db: Database,
+        limits: UserLimits,
+        metrics: Metrics,
+        region: str,
+        language: str,
+    ) -> None:
+        self._llm = llm
+        self._cache = cache
+        self._catalog = catalog
+        self._db = db
+        self._limits = limits
+        self._metrics = metrics
+        self._scope = f"{region}:{language}"
+
+    def ensure_enabled(self) -> LLM:
+        """The LLM, or AIDisabled (instant: commands check it before they defer)."""
+        if self._llm is None:
+            raise AIDisabled()
+        return self._llm
+
+    def answer_key(self, query: str) -> str:
+        llm = self.ensure_enabled()
+        normalised = " ".join(fold(query).split())
+        digest = hashlib.sha256(f"{normalised}\n{llm.model}\n{self._scope}".encode()).hexdigest()[:32]
+        return f"ai:ask:v{ANSWER_VERSION}:{digest}"
+
+    async def ask(self, discord_id: int, text: str) -> AskAnswer:
+        llm = self.ensure_enabled()
+        query = clean_query(text)
+        await self._limits.admit(discord_id)
+        key = self.answer_key(query)
+        hit = await self._cache.get(key, PICKS_CODEC)
+        cached = hit is not None
+        if hit is not None:
+            picks = hit
+        else:
+            charged = await self._limits.take(discord_id)
+            try:
+                picks, loaded = await self._cache.get_or_load(
+                    key, ANSWER_TTL, lambda: self._answer(llm, query), PICKS_CODEC, lock_seconds=llm.policy.deadline + 5
+                )
+            except BaseException:
+                if charged:
+                    await self._limits.give_back(discord_id)
+                raise
+            cached = not loaded
+            if charged and cached:  # another request's flight answered it: free, like a cache hit
+                await self._limits.give_back(discord_id)
+        self._metrics.ask_cache.labels("hit" if cached else "miss").inc()
+        search_id = await self._save(discord_id, query, picks)
+        return AskAnswer(query, picks, search_id, cached)
+
+    async def _answer(self, llm: LLM, query: str) -> tuple[Pick, ...]:
+        answer = await llm.structured("ask", prompts.ASK, prompts.ask_message(query), Suggestions)
+        suggestions = answer.suggestions[:MAX_SUGGESTIONS]
+        if not suggestions:
+            raise AIBadAnswer("empty")
+        picks = await match_suggestions(self._catalog, suggestions)
+        if not picks:
+            raise NoMatches()
+        return tuple(picks)
+
+    async def _save(self, discord_id: int, query: str, picks: tuple[Pick, ...]) -> int | None:
+        films = [p.film for p in picks]
+
+        async def save(conn: asyncpg.Connection) -> int:
+            await ensure_user(conn, discord_id)
+            await movie_repo.upsert_movies(conn, films)
+            return await history.add_search(conn, discord_id, "ask", query, movie_ids=[f.id for f in films])
+
+        # The answer does not depend on the history row: with the database down it still shows.
+        return await self._db.best_effort("an /ask history row", save)

@@ -1,0 +1,165 @@
+"""/foryou: picks made from a user's own history, in two LLM calls.
+
+1. The recent searches and watched films become a taste profile, stored with a fingerprint of
+   the history it came from and reused until that history changes (then this call is skipped).
+2. The profile, with the watched films and this week's earlier picks as exclusions, becomes
+   suggestions, matched on TMDB like /ask's. Whatever the model says, a watched film or one
+   shown by /foryou in the last week is never shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+from pydantic import ValidationError
+
+from services.ai import prompts
+from services.ai.budget import UserLimits
+from services.ai.llm import LLM
+from services.ai.matching import Pick, match_suggestions
+from services.ai.schemas import MAX_SUGGESTIONS, Suggestions, TasteProfile
+from services.catalog import MovieCatalog
+from services.db import history, profiles
+from services.db import movies as movie_repo
+from services.db.pool import Database
+from services.db.users import ensure_user
+from services.errors import AIBadAnswer, AIDisabled, NoMatches, NoNewPicks, NoProfile, NotEnoughHistory
+
+log = logging.getLogger(__name__)
+
+MIN_HISTORY = 2
+RECENT_SEARCHES = 20
+RECENT_WATCHED = 50
+SHOWN_DAYS = 7
+
+
+@dataclass(frozen=True)
+class ForYouPicks:
+    picks: tuple[Pick, ...]
+    profile: TasteProfile
+    profile_reused: bool  # no LLM call was needed for the profile
+
+
+@dataclass(frozen=True)
+class History:
+    searches: list[history.PastSearch]
+    watched: list[history.WatchedFilm]
+    shown: list[tuple[int, str]]
+    stored: profiles.StoredProfile | None
+
+    @property
+    def size(self) -> int:
+        return len(self.searches) + len(self.watched)
+
+    def fingerprint(self, model: str) -> str:
+        """Changes when a search is added or a film is marked or unmarked watched."""
+        searches = ",".join(str(s.id) for s in self.searches)
+        watched = ",".join(sorted(str(w.movie_id) for w in self.watched))
+        parts = [model, searches, watched]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+class ForYouService:
+    def __init__(self, llm: LLM | None, *, catalog: MovieCatalog, db: Database, limits: UserLimits) -> None:
+        self._llm = llm
+        self._catalog = catalog
+        self._db = db
+        self._limits = limits
+
+    def ensure_enabled(self) -> LLM:
+        if self._llm is None:
+            raise AIDisabled()
+        return self._llm
+
+    async def picks(self, discord_id: int) -> ForYouPicks:
+        llm = self.ensure_enabled()
+        await self._limits.admit(discord_id)
+        past = await self._history(discord_id)
+        if past.size < MIN_HISTORY:
+            raise NotEnoughHistory(past.size, MIN_HISTORY)
+        charged = await self._limits.take(discord_id)
+        try:
+            profile, reused = await self._profile(llm, discord_id, past)
+            picks = await self._recommend(llm, profile, past)
+        except BaseException:
+            if charged:
+                await self._limits.give_back(discord_id)
+            raise
+
+        async def remember(conn: asyncpg.Connection) -> None:
+            await movie_repo.upsert_movies(conn, [p.film for p in picks])
+            await profiles.mark_shown(conn, discord_id, [p.film.id for p in picks])
+
+        await self._db.best_effort("/foryou picks shown", remember)
+        return ForYouPicks(picks, profile, reused)
+
+    async def profile(self, discord_id: int) -> TasteProfile:
+        """The stored taste profile ("Why these?"); NoProfile before the first /foryou."""
+        async with self._db.connection() as conn:
+            stored = await profiles.get_profile(conn, discord_id)
+        profile = _valid(stored)
+        if profile is None:
+            raise NoProfile()
+        return profile
+
+    async def _history(self, discord_id: int) -> History:
+        async with self._db.connection() as conn:
+            return History(
+                await history.recent_searches(conn, discord_id, RECENT_SEARCHES),
+                await history.watched_films(conn, discord_id, RECENT_WATCHED),
+                await profiles.recently_shown(conn, discord_id, SHOWN_DAYS),
+                await profiles.get_profile(conn, discord_id),
+            )
+
+    async def _profile(self, llm: LLM, discord_id: int, past: History) -> tuple[TasteProfile, bool]:
+        fingerprint = past.fingerprint(llm.model)
+        if past.stored is not None and past.stored.fingerprint == fingerprint:
+            stored = _valid(past.stored)
+            if stored is not None:
+                return stored, True
+        searches = [f"{s.kind}: {s.query}" + (f" ({s.year})" if s.year else "") for s in past.searches]
+        watched = [f"{w.title} ({w.release_date.year})" if w.release_date else w.title for w in past.watched]
+        message = prompts.profile_message(searches, watched)
+        profile = (await llm.structured("foryou", prompts.PROFILE, message, TasteProfile)).trimmed()
+
+        async def store(conn: asyncpg.Connection) -> None:
+            await ensure_user(conn, discord_id)
+            await profiles.save_profile(conn, discord_id, fingerprint, llm.model, profile.model_dump_json())
+
+        await self._db.best_effort("a taste profile", store)
+        return profile, False
+
+    async def _recommend(self, llm: LLM, profile: TasteProfile, past: History) -> tuple[Pick, ...]:
+        watched_titles = [w.title for w in past.watched]
+        exclude = _unique([*watched_titles, *(title for _, title in past.shown)])
+        message = prompts.picks_message(profile, exclude)
+        answer = await llm.structured("foryou", prompts.PICKS, message, Suggestions)
+        if not answer.suggestions:
+            raise AIBadAnswer("empty")
+        matched = await match_suggestions(self._catalog, answer.suggestions[:MAX_SUGGESTIONS])
+        if not matched:
+            raise NoMatches()
+        excluded = {w.movie_id for w in past.watched} | {movie_id for movie_id, _ in past.shown}
+        picks = tuple(p for p in matched if p.film.id not in excluded)
+        if not picks:
+            raise NoNewPicks()
+        if len(picks) < len(matched):
+            log.info("dropped %d /foryou picks already watched or shown", len(matched) - len(picks))
+        return picks
+
+
+def _valid(stored: profiles.StoredProfile | None) -> TasteProfile | None:
+    if stored is None:
+        return None
+    try:
+        return TasteProfile.model_validate_json(stored.profile)
+    except ValidationError:
+        return None
+
+
+def _unique(titles: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(titles))

@@ -1,0 +1,211 @@
+"""Chat Completions with a validated, structured answer, on the official openai client.
+
+- Structured Outputs (`json_schema`, strict) first; a server that rejects it (a 400 naming
+  `response_format`, as many OpenAI-compatible servers do) gets `json_object` with the schema in
+  the prompt, once, and the model is remembered as needing that.
+- The client's own retries are off: they would honour a Retry-After of up to two minutes while
+  a user waits. Here every call has a deadline; a Retry-After that fits in it is honoured, one
+  that does not becomes "the AI is busy, try again in N s" at once.
+- The operator's daily token budget is checked before and charged after every call.
+- One info line per call (model, command, tokens, latency, outcome), never the prompt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import openai
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from pydantic import BaseModel, ValidationError
+
+from services.ai.budget import TokenBudget
+from services.ai.schemas import strict_schema
+from services.errors import AIBadAnswer, AIUnavailable
+from services.metrics import Metrics
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError, openai.ConflictError)
+
+
+@dataclass(frozen=True)
+class LLMPolicy:
+    deadline: float = 25.0  # seconds one answer may take, retries included (a deferred user waits)
+    attempts: int = 3
+    base_delay: float = 0.5
+    max_tokens: int = 1200
+
+
+class LLM:
+    def __init__(
+        self, client: openai.AsyncOpenAI, model: str, metrics: Metrics, budget: TokenBudget, policy: LLMPolicy
+    ) -> None:
+        self.client = client
+        self.model = model
+        self.policy = policy
+        self._metrics = metrics
+        self._budget = budget
+        self._json_object_models: set[str] = set()  # models whose server rejected json_schema
+
+    async def structured(self, command: str, system: str, user: str, answer: type[M]) -> M:
+        """One answer of type `answer` to `user` (data, never instructions) under `system`."""
+        deadline = time.monotonic() + self.policy.deadline
+        schema = strict_schema(answer)
+        while True:
+            json_object = self.model in self._json_object_models
+            messages: list[ChatCompletionMessageParam] = [
+                {"role": "system", "content": _with_schema(system, schema) if json_object else system},
+                {"role": "user", "content": user},
+            ]
+            response_format: Any = (
+                {"type": "json_object"}
+                if json_object
+                else {
+                    "type": "json_schema",
+                    "json_schema": {"name": answer.__name__.lower(), "strict": True, "schema": schema},
+                }
+            )
+            try:
+                completion = await self._call(command, messages, response_format, deadline)
+            except openai.BadRequestError as exc:
+                if json_object or not _names_response_format(exc):
+                    raise AIUnavailable(f"the request was refused (400: {_error_text(exc)})") from exc
+                log.warning("%s rejects json_schema response formats; using json_object for it", self.model)
+                self._json_object_models.add(self.model)
+                continue
+            return self._parse(command, completion, answer)
+
+    async def _call(
+        self, command: str, messages: list[ChatCompletionMessageParam], response_format: Any, deadline: float
+    ) -> ChatCompletion:
+        policy = self.policy
+        await self._budget.check()
+        for attempt in range(policy.attempts):
+            remaining = deadline - time.monotonic()
+            started = time.perf_counter()
+            try:
+                completion = await self.client.chat.completions.create(
+                    model=self.model,
+                    messages=messages,
+                    response_format=response_format,
+                    max_tokens=policy.max_tokens,
+                    timeout=max(0.1, remaining),
+                )
+            except RETRYABLE as exc:
+                self._record(command, "busy", started)
+                wait = _retry_after(exc)
+                if wait is None:
+                    wait = policy.base_delay * 2**attempt * (0.5 + random.random())
+                if attempt + 1 == policy.attempts or time.monotonic() + wait >= deadline:
+                    raise AIUnavailable(type(exc).__name__, retry_after=_retry_after(exc)) from exc
+                log.info("%s: %s, retrying in %.1fs", self.model, type(exc).__name__, wait)
+                await asyncio.sleep(wait)
+                continue
+            except openai.AuthenticationError as exc:
+                self._record(command, "error", started)
+                log.error("the AI server refused OPENAI_API_KEY (401)")
+                raise AIUnavailable("the API key was refused") from exc
+            except openai.BadRequestError:
+                self._record(command, "rejected", started)
+                raise
+            except openai.APIStatusError as exc:
+                self._record(command, "error", started)
+                log.error("the AI server answered %d: %s", exc.status_code, _error_text(exc))
+                raise AIUnavailable(f"HTTP {exc.status_code}") from exc
+            self._record(command, "ok", started, completion)
+            if completion.usage:
+                await self._budget.spend(completion.usage.total_tokens)
+            return completion
+        raise AssertionError("unreachable: the last attempt raises")
+
+    def _record(self, command: str, outcome: str, started: float, completion: ChatCompletion | None = None) -> None:
+        elapsed = time.perf_counter() - started
+        prompt = completion.usage.prompt_tokens if completion and completion.usage else 0
+        answer = completion.usage.completion_tokens if completion and completion.usage else 0
+        metrics = self._metrics
+        metrics.llm_calls.labels(self.model, command, outcome).inc()
+        metrics.llm_latency.labels(self.model, command).observe(elapsed)
+        if completion is not None:
+            metrics.llm_tokens.labels(self.model, command, "prompt").inc(prompt)
+            metrics.llm_tokens.labels(self.model, command, "completion").inc(answer)
+        log.info(
+            "llm call model=%s command=%s outcome=%s prompt_tokens=%d completion_tokens=%d latency_ms=%.0f",
+            self.model,
+            command,
+            outcome,
+            prompt,
+            answer,
+            elapsed * 1000,
+        )
+
+    def _parse(self, command: str, completion: ChatCompletion, answer: type[M]) -> M:
+        kind = _unusable(completion)
+        if kind is None:
+            content = completion.choices[0].message.content or ""
+            try:
+                return answer.model_validate(json.loads(_unfence(content)))
+            except (ValueError, ValidationError):  # json.JSONDecodeError is a ValueError
+                kind = "malformed"
+        self._metrics.llm_calls.labels(self.model, command, kind).inc()
+        log.info("llm answer unusable model=%s command=%s kind=%s", self.model, command, kind)
+        raise AIBadAnswer(kind)
+
+
+def _unusable(completion: ChatCompletion) -> str | None:
+    if not completion.choices:
+        return "malformed"
+    choice = completion.choices[0]
+    if choice.message.refusal or choice.finish_reason == "content_filter":
+        return "refused"
+    if choice.finish_reason == "length":
+        return "truncated"
+    if not (choice.message.content or "").strip():
+        return "empty"
+    return None
+
+
+def _unfence(content: str) -> str:
+    """Compatible servers in json_object mode sometimes wrap the JSON in a Markdown code fence."""
+    text = content.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+        text = text.rsplit("```", 1)[0]
+    return text
+
+
+def _with_schema(system: str, schema: dict[str, Any]) -> str:
+    return (
+        f"{system}\n\nReply with one JSON object and nothing else. It must match this JSON Schema:\n"
+        f"{json.dumps(schema, separators=(',', ':'))}"
+    )
+
+
+def _names_response_format(exc: openai.BadRequestError) -> bool:
+    return exc.param == "response_format" or "response_format" in _error_text(exc) or "json_schema" in _error_text(exc)
+
+
+def _error_text(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    message = body.get("message") if isinstance(body, dict) else None
+    return str(message or exc.message)[:200]
+
+
+def _retry_after(exc: Exception) -> float | None:
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None
+    for header, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = response.headers.get(header)
+        if value is not None:
+            try:
+                return max(0.0, float(value) * scale)
+            except ValueError:
+                return None
+    return None

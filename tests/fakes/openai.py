@@ -1,0 +1,328 @@
+"""A fake of OpenAI's Chat Completions wire API on 127.0.0.1, for the official openai client.
+
+It checks requests the way the real API does (the bearer key; a strict json_schema must give
+every object `additionalProperties: false` and require every property, and may not use
+unsupported keywords; json_object needs the word "json" in the messages), and answers JSON that
+conforms to the request's schema (read from `response_format`, or from the system prompt in
+json_object mode): film suggestions drawn from the fake TMDB catalogue, or a filled-in object
+for any other schema. Like a real model it can echo the user's words in its reasons and, unless
+told otherwise, it honours an `exclude` list.
+
+Knobs: `fail()` (the next requests answer a status, with Retry-After), `answer_next()` (a
+refusal, a truncated answer, malformed or empty JSON, or given content), `include` (titles the
+model insists on suggesting, e.g. films the user watched), `reject_json_schema` (a compatible
+server without Structured Outputs), `latency`. `calls` records every request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import re
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.tmdb import FakeTMDB
+
+STRICT_UNSUPPORTED = {"minLength", "maxLength", "patternProperties", "unevaluatedProperties", "propertyNames"}
+
+
+@dataclass
+class ChatCall:
+    model: str
+    mode: str | None  # json_schema, json_object or None
+    schema_name: str | None
+    system: str
+    user: str
+    at: float
+    status: int = 200
+
+
+@dataclass
+class Fault:
+    status: int
+    remaining: int
+    retry_after: str | None = None
+
+
+@dataclass
+class Scripted:
+    kind: str  # refusal, truncated, malformed, empty, content
+    remaining: int
+    content: str | None = None
+
+
+@dataclass
+class FakeOpenAI:
+    tmdb: FakeTMDB | None = None
+    api_key: str = "sk-test-fake-key"
+    latency: float = 0.0
+    reject_json_schema: bool = False
+    include: list[tuple[str, int | None]] = field(default_factory=list)  # (title, year) always suggested
+    calls: list[ChatCall] = field(default_factory=list)
+    _faults: list[Fault] = field(default_factory=list)
+    _scripted: list[Scripted] = field(default_factory=list)
+    _runner: web.AppRunner | None = None
+    port: int = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def fail(self, status: int, times: int = 1, retry_after: str | None = None) -> None:
+        self._faults.append(Fault(status, times, retry_after))
+
+    def answer_next(self, kind: str, times: int = 1, content: str | None = None) -> None:
+        self._scripted.append(Scripted(kind, times, content))
+
+    def completions(self, schema_name: str | None = None) -> list[ChatCall]:
+        """Requests that got an answer (200), optionally only those for one schema."""
+        return [c for c in self.calls if c.status == 200 and (schema_name is None or c.schema_name == schema_name)]
+
+    # ------------------------------------------------------------------ server
+    async def start(self) -> FakeOpenAI:
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app.router.add_post("/v1/chat/completions", self._chat)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeOpenAI:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _chat(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return _error(401, "Incorrect API key provided.", "invalid_request_error", code="invalid_api_key")
+        try:
+            body = await request.json()
+        except ValueError:
+            return _error(400, "We could not parse the JSON body of your request.", "invalid_request_error")
+        messages = body.get("messages") or []
+        system = next((m.get("content") or "" for m in messages if m.get("role") == "system"), "")
+        user = next((m.get("content") or "" for m in messages if m.get("role") == "user"), "")
+        response_format = body.get("response_format") or {}
+        mode = response_format.get("type")
+        schema_name = (response_format.get("json_schema") or {}).get("name") if mode == "json_schema" else None
+        schema = (response_format.get("json_schema") or {}).get("schema") if mode == "json_schema" else None
+        if mode == "json_object":
+            schema = _schema_in_prompt(system)
+            schema_name = _name_of(schema)
+        call = ChatCall(str(body.get("model")), mode, schema_name, system, user, time.monotonic())
+        self.calls.append(call)
+        response = await self._answer(call, body, messages, schema)
+        call.status = response.status
+        return response
+
+    async def _answer(
+        self, call: ChatCall, body: dict[str, Any], messages: list[dict[str, Any]], schema: Any
+    ) -> web.Response:
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        if not body.get("model") or not messages:
+            return _error(400, "you must provide a model parameter", "invalid_request_error", param="model")
+        if self._faults:
+            fault = self._faults[0]
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                self._faults.pop(0)
+            return _fault(fault)
+        if call.mode == "json_schema":
+            if self.reject_json_schema:
+                return _error(
+                    400,
+                    "response_format of type 'json_schema' is not supported by this server",
+                    "invalid_request_error",
+                    param="response_format",
+                )
+            problem = _strict_problem(schema, "schema")
+            if problem:
+                return _error(
+                    400,
+                    f"Invalid schema for response_format '{call.schema_name}': {problem}",
+                    "invalid_request_error",
+                    param="response_format",
+                )
+        if call.mode == "json_object" and "json" not in " ".join(str(m.get("content")) for m in messages).lower():
+            return _error(
+                400,
+                "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+                "invalid_request_error",
+                param="messages",
+            )
+        content: str | None = json.dumps(self._content(call, schema))
+        finish, refusal = "stop", None
+        if self._scripted:
+            scripted = self._scripted[0]
+            scripted.remaining -= 1
+            if scripted.remaining <= 0:
+                self._scripted.pop(0)
+            if scripted.kind == "refusal":
+                content, refusal = None, "I'm sorry, but I can't help with that request."
+            elif scripted.kind == "truncated":
+                assert content is not None
+                content, finish = content[: len(content) // 2], "length"
+            elif scripted.kind == "malformed":
+                content = "Sure! Here are some great films you might enjoy: 1. Heat 2. Ronin"
+            elif scripted.kind == "empty":
+                content = ""
+            else:
+                content = scripted.content
+        if call.mode == "json_object" and content:
+            content = f"```json\n{content}\n```"  # what some compatible servers do
+        prompt_tokens = sum(len(str(m.get("content") or "")) for m in messages) // 4 + 7
+        completion_tokens = len(content or refusal or "") // 4 + 1
+        return web.json_response(
+            {
+                "id": f"chatcmpl-{hashlib.sha1(str(time.time_ns()).encode()).hexdigest()[:24]}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": call.model,
+                "system_fingerprint": "fp_fake",
+                "service_tier": "default",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content, "refusal": refusal, "annotations": []},
+                        "logprobs": None,
+                        "finish_reason": finish,
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                },
+            },
+            headers={"x-request-id": f"req_{len(self.calls)}", "openai-processing-ms": "12"},
+        )
+
+    # ------------------------------------------------------------------ the "model"
+    def _content(self, call: ChatCall, schema: Any) -> Any:
+        data = _json(call.user)
+        if isinstance(schema, dict) and "suggestions" in schema.get("properties", {}):
+            return {"suggestions": self._suggest(data)}
+        return _fill(schema, schema, call.user)
+
+    def _suggest(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        films = self.tmdb.films if self.tmdb else []
+        request = str(data.get("request") or json.dumps(data.get("taste_profile") or data))
+        excluded = {str(t).lower() for t in data.get("exclude") or []}
+        words = {w for w in re.findall(r"[a-z]+", request.lower()) if len(w) > 3}
+        named = [f for f in films if words & set(f["title"].lower().split())]
+        rng = random.Random(hashlib.sha256(request.encode()).digest())
+        others = rng.sample(films, min(len(films), 40))
+        chosen: list[dict[str, Any]] = []
+        for film in [*named, *others]:
+            if film["title"].lower() not in excluded and film not in chosen:
+                chosen.append(film)
+        picks = [(t, y) for t, y in self.include] + [(f["title"], int(f["release_date"][:4])) for f in chosen]
+        return [
+            {"title": title, "year": year, "reason": f"Fits “{request[:60]}”: a {title.split()[-1].lower()} story."}
+            for title, year in picks[:8]
+        ]
+
+
+def _json(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"request": text}
+    return value if isinstance(value, dict) else {"request": text}
+
+
+def _schema_in_prompt(system: str) -> Any:
+    start = system.find("{", system.lower().find("json schema"))
+    try:
+        return json.loads(system[start:]) if start >= 0 else None
+    except ValueError:
+        return None
+
+
+def _name_of(schema: Any) -> str | None:
+    if not isinstance(schema, dict):
+        return None
+    properties = schema.get("properties", {})
+    return "suggestions" if "suggestions" in properties else "tasteprofile" if "summary" in properties else None
+
+
+def _strict_problem(node: Any, where: str) -> str | None:
+    """What the real API rejects in a strict schema, or None."""
+    if isinstance(node, list):
+        return next((p for i, item in enumerate(node) if (p := _strict_problem(item, f"{where}[{i}]"))), None)
+    if not isinstance(node, dict):
+        return None
+    bad = STRICT_UNSUPPORTED & node.keys()
+    if bad:
+        return f"In context={where}, '{sorted(bad)[0]}' is not permitted."
+    if node.get("type") == "object":
+        properties = node.get("properties", {})
+        if node.get("additionalProperties") is not False:
+            return f"In context={where}, 'additionalProperties' is required to be supplied and to be false."
+        if sorted(node.get("required", [])) != sorted(properties):
+            return f"In context={where}, 'required' is required to be supplied and to be an array including every key in properties."
+    return next((p for key, value in node.items() if (p := _strict_problem(value, f"{where}.{key}"))), None)
+
+
+def _fill(node: Any, root: Any, seed: str) -> Any:
+    """A value that conforms to `node` (for schemas other than suggestions)."""
+    if not isinstance(node, dict):
+        return None
+    if "$ref" in node:
+        target: Any = root
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        return _fill(target, root, seed)
+    if "anyOf" in node:
+        return _fill(node["anyOf"][0], root, seed)
+    kind = node.get("type")
+    if kind == "object":
+        return {name: _fill(prop, root, f"{seed}:{name}") for name, prop in node.get("properties", {}).items()}
+    if kind == "array":
+        return [_fill(node.get("items", {}), root, f"{seed}:{n}") for n in range(3)]
+    if kind == "integer":
+        return 1990 + int(hashlib.sha256(seed.encode()).hexdigest(), 16) % 30
+    if kind == "string":
+        return f"item {hashlib.sha256(seed.encode()).hexdigest()[:6]}"
+    return None
+
+
+def _error(status: int, message: str, kind: str, *, param: str | None = None, code: str | None = None) -> web.Response:
+    return web.json_response({"error": {"message": message, "type": kind, "param": param, "code": code}}, status=status)
+
+
+def _fault(fault: Fault) -> web.Response:
+    headers = {"x-ratelimit-limit-requests": "500", "x-ratelimit-remaining-requests": "0"}
+    if fault.retry_after is not None:
+        headers["retry-after"] = fault.retry_after
+    if fault.status == 429:
+        body = {
+            "message": "Rate limit reached for requests",
+            "type": "requests",
+            "param": None,
+            "code": "rate_limit_exceeded",
+        }
+    else:
+        body = {
+            "message": "The server had an error while processing your request.",
+            "type": "server_error",
+            "param": None,
+            "code": None,
+        }
+    return web.json_response({"error": body}, status=fault.status, headers=headers)

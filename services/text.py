@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# C0/C1 control characters (NUL among them) except tab and newline, plus the bidi overrides
-# that can make shown text read differently from what it is.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0/C1 control characters (NUL among them) except tab and newline, the bidi overrides that can
+# make shown text read differently from what it is, and invisible spaces (zero width, BOM), so a
+# text of only those is empty.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 # What Discord's markdown gives a meaning to anywhere in a line (links need "[", mentions and
 # timestamps "<", pings "@"), and what it reads only at the start of a line (headings, lists,
 # quotes); a backslash makes each one literal.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 EPHEMERAL = 1 << 6
+COMMAND_NAMES = {"browse", "movie", "trailer", "search", "ask", "foryou", "history", "watched", "help"}
 
 
 def sample(metrics: Any, name: str, **labels: str) -> float:
@@ -56,11 +57,13 @@ def label(film: dict[str, Any]) -> str:
     return f"{film['title']} ({film['release_date'][:4]})"
 
 
-async def answer(emulator: Any, name: str, options: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+async def answer(
+    emulator: Any, name: str, options: dict[str, Any] | None = None, *, seconds: float = 10.0, **kw: Any
+) -> dict[str, Any]:
     """Invoke a command; the message its user ends up seeing. Whatever happened, no "thinking…"
     placeholder may be left hanging."""
     rec = await emulator.invoke(name, options or {}, **kw)
     await rec.wait_callback()
-    msg = await visible_answer(rec)
+    msg = await visible_answer(rec, seconds)
     assert all(m.get("content") or m.get("embeds") for m in rec.messages), rec.describe()
     return msg

@@ -73,7 +73,10 @@ async def test_the_same_question_again_costs_no_llm_call_and_no_quota(
     assert sample(services.metrics, "marquee_ask_cache_total", result="hit") == 1
     assert await services.ai_limits.used(int(emulator.alice["id"])) == 1
     assert await services.ai_limits.used(int(emulator.bob["id"])) == 0  # a cache hit is free
-    assert [r["discord_id"] for r in await history_rows(services)] == [int(emulator.alice["id"]), int(emulator.bob["id"])]
+    assert [r["discord_id"] for r in await history_rows(services)] == [
+        int(emulator.alice["id"]),
+        int(emulator.bob["id"]),
+    ]
 
 
 async def test_ten_concurrent_identical_cold_questions_make_one_llm_call(
@@ -108,7 +111,9 @@ async def test_unknown_titles_are_dropped_and_all_unknown_says_so(
     llm.answer_next(
         "content",
         content=scripted(
-            ("A Film That Does Not Exist", 2001), (real["title"], int(real["release_date"][:4])), (real["title"].lower(), int(real["release_date"][:4]))
+            ("A Film That Does Not Exist", 2001),
+            (real["title"], int(real["release_date"][:4])),
+            (real["title"].lower(), int(real["release_date"][:4])),
         ),
     )
     msg = await answer(emulator, "ask", {"query": "mixed bag"})
@@ -119,3 +124,23 @@ async def test_unknown_titles_are_dropped_and_all_unknown_says_so(
     assert is_ephemeral(msg)
     assert msg["content"] == "I couldn't match any of the AI's suggestions to real films; try rewording."
     assert [r["query"] for r in await history_rows(services)] == ["mixed bag"]  # nothing saved for the failure
+
+
+async def test_with_no_key_ai_commands_say_so_and_everything_else_works(
+    settings: Any, emulator: Any, llm: FakeOpenAI
+) -> None:
+    from services.runtime import open_services
+    from tests.conftest import TEST_RETRY, connected_bot
+
+    off = settings.model_copy(update={"openai_api_key": None})
+    async with open_services(off, tmdb_retry=TEST_RETRY) as services, connected_bot(services, emulator):
+        for name in ("ask", "foryou"):
+            msg = await answer(emulator, name, {"query": "anything"} if name == "ask" else {})
+            assert is_ephemeral(msg) and msg["content"].startswith("AI features are not configured on this bot.")
+        helped = embed(await answer(emulator, "help"))
+        assert "AI features are not configured" in helped["description"]
+        ai_lines = [f["value"] for f in helped["fields"] if f["name"] in ("/ask", "/foryou")]
+        assert len(ai_lines) == 2 and all("AI (off on this bot)" in v for v in ai_lines)
+        assert embed(await answer(emulator, "search", {"query": "orbit"}))["title"] == "Films matching “orbit”"
+        assert embed(await answer(emulator, "history"))["title"] == "Your recent searches"
+    assert llm.calls == []

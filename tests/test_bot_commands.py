@@ -7,12 +7,12 @@ from typing import Any
 from services.runtime import Services
 from services.tmdb.models import LIST_KINDS
 from tests.fakes.tmdb import FakeTMDB
-from tests.helpers import component, embed, field, is_ephemeral, label, link_buttons, visible_answer
+from tests.helpers import COMMAND_NAMES, component, embed, field, is_ephemeral, label, link_buttons, visible_answer
 
 
 async def test_the_command_set_is_synced(bot: Any, emulator: Any) -> None:
     names = {c["name"] for c in emulator.commands}
-    assert names == {"browse", "movie", "trailer", "search", "watched", "help"}
+    assert names == COMMAND_NAMES
     browse = emulator.command("browse")
     assert [c["value"] for c in browse["options"][0]["choices"]] == list(LIST_KINDS)
 
@@ -141,7 +141,8 @@ async def test_help_lists_commands_and_credits_tmdb(bot: Any, emulator: Any) -> 
     msg = await visible_answer(await emulator.invoke("help"))
     assert is_ephemeral(msg)
     names = [f["name"] for f in embed(msg)["fields"]]
-    assert names[:6] == ["/browse", "/movie", "/trailer", "/search", "/watched", "/help"]
+    assert names[:9] == ["/browse", "/movie", "/trailer", "/search", "/ask", "/foryou", "/history", "/watched", "/help"]
+    assert "**AI** ·" in field(msg, "/ask") and "**AI**" not in field(msg, "/search")
     assert "not endorsed or certified by TMDB" in field(msg, "Data")
 
 

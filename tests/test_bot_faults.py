@@ -14,7 +14,8 @@ from pydantic import SecretStr
 from services.config import Settings
 from services.runtime import Services, open_services
 from services.web import serve_web
-from tests.conftest import TEST_RETRY, connected_bot
+from tests.conftest import TEST_LLM, TEST_RETRY, connected_bot
+from tests.fakes.openai import FakeOpenAI
 from tests.fakes.proxy import CuttableProxy
 from tests.fakes.tmdb import FakeTMDB
 from tests.helpers import answer, embed, is_ephemeral, label, sample, visible_answer
@@ -137,7 +138,10 @@ async def cut(settings: Settings, emulator: Any) -> AsyncIterator[dict[str, Any]
             "web_port": 0,
         }
     )
-    async with open_services(proxied, tmdb_retry=TEST_RETRY) as services, serve_web(services, "127.0.0.1", 0) as runner:
+    async with (
+        open_services(proxied, tmdb_retry=TEST_RETRY, llm_policy=TEST_LLM) as services,
+        serve_web(services, "127.0.0.1", 0) as runner,
+    ):
         host, port = runner.addresses[0][:2]
         try:
             async with connected_bot(services, emulator):
@@ -192,3 +196,28 @@ async def test_database_down_at_run_time(cut: dict[str, Any], emulator: Any, tmd
     msg = await answer(emulator, "watched")
     assert embed(msg)["footer"]["text"] == "1 film"  # 1002 was refused, not half-stored
     assert (await get_health(cut["health"]))[0] == 200
+
+
+async def test_redis_down_ai_still_answers_with_limits_held_in_process(
+    cut: dict[str, Any], emulator: Any, llm: FakeOpenAI
+) -> None:
+    cut["redis"].sever()
+    llm.latency = 0.2
+    # Two identical cold questions at once still make one LLM call: the in-process flight holds.
+    recs = [await emulator.invoke("ask", {"query": "crimson waltz"}, user=u) for u in (emulator.alice, emulator.bob)]
+    answers = [await visible_answer(r) for r in recs]
+    assert all(embed(a)["title"] == "Films for “crimson waltz”" for a in answers)
+    assert len(llm.completions()) == 1
+    # The burst limit is kept in memory: alice's fourth AI command in a row is refused.
+    for n in range(2):
+        assert not is_ephemeral(await answer(emulator, "ask", {"query": f"iron echo {n}"}))
+    msg = await answer(emulator, "ask", {"query": "iron echo 3"})
+    assert is_ephemeral(msg) and msg["content"].startswith("Easy there")
+
+
+async def test_database_down_ask_still_answers(cut: dict[str, Any], emulator: Any, llm: FakeOpenAI) -> None:
+    cut["pg"].sever()
+    msg = await answer(emulator, "ask", {"query": "golden frontier"})
+    assert embed(msg)["title"] == "Films for “golden frontier”"  # the history row is skipped, not the answer
+    msg = await answer(emulator, "foryou", user=emulator.bob)
+    assert is_ephemeral(msg) and "database is unreachable" in msg["content"]

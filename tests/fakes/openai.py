@@ -276,7 +276,10 @@ def _strict_problem(node: Any, where: str) -> str | None:
         if node.get("additionalProperties") is not False:
             return f"In context={where}, 'additionalProperties' is required to be supplied and to be false."
         if sorted(node.get("required", [])) != sorted(properties):
-            return f"In context={where}, 'required' is required to be supplied and to be an array including every key in properties."
+            return (
+                f"In context={where}, 'required' is required to be supplied and to be an array including "
+                "every key in properties."
+            )
     return next((p for key, value in node.items() if (p := _strict_problem(value, f"{where}.{key}"))), None)
 
 

@@ -36,6 +36,10 @@ class Check:
         return f"{self.status:<8} {self.name}: {self.detail}"
 
 
+class Unusable(Exception):
+    """The service answered, but what it said means the setting will not work."""
+
+
 async def _http_check(
     session: aiohttp.ClientSession,
     name: str,
@@ -51,7 +55,10 @@ async def _http_check(
                 return Check(name, "failing", f"the key or token was refused (HTTP {resp.status})", required)
             if resp.status != 200:
                 return Check(name, "failing", f"HTTP {resp.status} from {url.split('?')[0]}", required)
-            return Check(name, "ok", describe(await resp.json()), required)
+            try:
+                return Check(name, "ok", describe(await resp.json()), required)
+            except Unusable as exc:
+                return Check(name, "failing", str(exc), required)
     except (TimeoutError, aiohttp.ClientError) as exc:
         reason = "timed out" if isinstance(exc, asyncio.TimeoutError) else str(exc) or type(exc).__name__
         return Check(name, "failing", f"cannot reach {url.split('?')[0]}: {reason}", required)
@@ -91,9 +98,36 @@ async def _openai(settings: Settings, session: aiohttp.ClientSession) -> Check:
         "openai",
         f"{base}/models",
         {"Authorization": f"Bearer {settings.openai_api_key.get_secret_value()}"},
-        lambda _: f"key works (chat {settings.openai_chat_model}, embeddings {settings.openai_embedding_model})",
+        lambda listing: _models(listing, settings),
         required=False,
     )
+
+
+def _models(listing: dict, settings: Settings) -> str:
+    """What the server offers, checked against OPENAI_CHAT_MODEL (when it lists its models)."""
+    offered = (
+        {m.get("id") for m in listing.get("data", []) if isinstance(m, dict)} if isinstance(listing, dict) else set()
+    )
+    if offered and settings.openai_chat_model not in offered:
+        model = settings.openai_chat_model
+        raise Unusable(f"OPENAI_CHAT_MODEL {model} is not offered by this server ({len(offered)} models are)")
+    return f"key works (chat {settings.openai_chat_model}, embeddings {settings.openai_embedding_model})"
+
+
+def _ai_limits(settings: Settings) -> Check:
+    if not settings.ai_enabled:
+        return Check("ai limits", "off", "AI is off", required=False)
+    quota = settings.ai_daily_free_quota
+    per_user = (
+        f"AI_DAILY_FREE_QUOTA {quota} /ask + /foryou per free user a UTC day"
+        if quota
+        else "AI_DAILY_FREE_QUOTA 0: no per-user cap"
+    )
+    budget = settings.ai_daily_token_budget
+    total = (
+        f"AI_DAILY_TOKEN_BUDGET {budget:,} tokens a UTC day" if budget else "AI_DAILY_TOKEN_BUDGET unset: no daily cap"
+    )
+    return Check("ai limits", "ok", f"{per_user}; {total}", required=False)
 
 
 async def _stripe(settings: Settings, session: aiohttp.ClientSession) -> Check:
@@ -177,4 +211,4 @@ async def run_checks(settings: Settings) -> list[Check]:
             _stripe(settings, session),
         ]
         checks = list(await asyncio.gather(*probes))
-    return checks + await _stores(settings)
+    return [*checks[:3], _ai_limits(settings), *checks[3:], *await _stores(settings)]

@@ -163,3 +163,13 @@ async def test_bad_queries_are_refused_before_any_llm_call(bot: Any, emulator: A
         msg = await answer(emulator, "ask", {"query": query})
         assert is_ephemeral(msg) and msg["content"].startswith(expected), msg["content"]
     assert llm.calls == []
+
+
+async def test_tmdb_down_while_matching_says_tmdb_and_costs_no_quota(
+    bot: Any, emulator: Any, services: Services, llm: FakeOpenAI, tmdb: Any
+) -> None:
+    tmdb.fail(500, times=100)
+    msg = await answer(emulator, "ask", {"query": "a crimson frontier"})
+    assert is_ephemeral(msg) and msg["content"] == "TMDB isn't answering right now. Try again in a minute."
+    assert await services.ai_limits.used(int(emulator.alice["id"])) == 0 and await ask_rows(services) == 0
+    no_rejections(emulator)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fakes.discord_emu import DiscordEmulator
+from tests.fakes.openai import FakeOpenAI
 from tests.fakes.tmdb import FakeTMDB
 from tests.process import MarqueeProcess, base_env, free_port
 
@@ -49,7 +50,7 @@ async def test_database_unreachable_at_start(tmp_path: Path) -> None:
 
 
 async def test_doctor_checks_everything(
-    tmp_path: Path, tmdb: FakeTMDB, emulator: Any, database_url: str, redis_url: str
+    tmp_path: Path, tmdb: FakeTMDB, emulator: Any, database_url: str, redis_url: str, llm: FakeOpenAI
 ) -> None:
     env = base_env(
         TMDB_TOKEN=tmdb.token,
@@ -64,10 +65,27 @@ async def test_doctor_checks_everything(
     assert lines[0] == f"ok       discord: token works for bot AcceptanceBot ({emulator.application_id})"
     assert lines[1] == "ok       tmdb: token works (US, en-US)"
     assert lines[2] == "off      openai: OPENAI_API_KEY is not set: AI features are off"
-    assert lines[3] == "off      stripe: billing is off: Pro commands are open to everyone"
-    assert lines[4].startswith("ok       database: DATABASE_URL: PostgreSQL ")
-    assert lines[4].endswith("with pgvector, migrations up to date")
-    assert lines[5].startswith("ok       redis: REDIS_URL: Redis ")
+    assert lines[3] == "off      ai limits: AI is off"
+    assert lines[4] == "off      stripe: billing is off: Pro commands are open to everyone"
+    assert lines[5].startswith("ok       database: DATABASE_URL: PostgreSQL ")
+    assert lines[5].endswith("with pgvector, migrations up to date")
+    assert lines[6].startswith("ok       redis: REDIS_URL: Redis ")
+
+    ai = {**env, "OPENAI_API_KEY": llm.api_key, "OPENAI_BASE_URL": llm.base_url, "AI_DAILY_TOKEN_BUDGET": "200000"}
+    code, out = await run(["doctor"], ai, tmp_path)
+    lines = out.strip().splitlines()
+    assert code == 0, out
+    assert lines[2] == "ok       openai: key works (chat gpt-4o-mini, embeddings text-embedding-3-small)"
+    assert lines[3] == (
+        "ok       ai limits: AI_DAILY_FREE_QUOTA 20 /ask + /foryou per free user a UTC day; "
+        "AI_DAILY_TOKEN_BUDGET 200,000 tokens a UTC day"
+    )
+    ai.update(OPENAI_CHAT_MODEL="gpt-nonexistent", AI_DAILY_FREE_QUOTA="0")
+    code, out = await run(["doctor"], ai, tmp_path)
+    assert code == 0  # AI is optional: a wrong model is reported, the rest still runs
+    assert "failing  openai: OPENAI_CHAT_MODEL gpt-nonexistent is not offered by this server (2 models are)" in out
+    assert "AI_DAILY_FREE_QUOTA 0: no per-user cap" in out
+    assert llm.api_key not in out
 
     env.update(TMDB_TOKEN="wrong", STRIPE_SECRET_KEY="sk_test_x")
     code, out = await run(["doctor"], env, tmp_path)

@@ -65,6 +65,7 @@ class FakeOpenAI:
     latency: float = 0.0
     reject_json_schema: bool = False
     include: list[tuple[str, int | None]] = field(default_factory=list)  # (title, year) always suggested
+    models: list[str] = field(default_factory=lambda: ["gpt-4o-mini", "text-embedding-3-small"])
     calls: list[ChatCall] = field(default_factory=list)
     _faults: list[Fault] = field(default_factory=list)
     _scripted: list[Scripted] = field(default_factory=list)
@@ -89,6 +90,7 @@ class FakeOpenAI:
     async def start(self) -> FakeOpenAI:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_get("/v1/models", self._models)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         sock = socket.socket()
@@ -106,6 +108,12 @@ class FakeOpenAI:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    async def _models(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return _error(401, "Incorrect API key provided.", "invalid_request_error", code="invalid_api_key")
+        data = [{"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "fake"} for m in self.models]
+        return web.json_response({"object": "list", "data": data})
 
     async def _chat(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":

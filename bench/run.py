@@ -7,7 +7,9 @@
 - ack latency (dispatch to first callback) of 100 concurrent /browse and /movie through the
   Discord emulator, the bot in its own process;
 - cold vs warm /browse in the service layer: TMDB calls for 100 concurrent cold requests of one
-  list, and the warm service time.
+  list, and the warm service time;
+- the AI benchmarks of bench/ai.py (/ask's latency split, LLM calls and tokens per command, and
+  the single flight across two processes).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 import aiohttp
 import psutil
 
+from bench.ai import ai_benchmarks
 from services.runtime import open_services
 from tests.conftest import TEST_RETRY, make_settings
 from tests.fakes.discord_emu import DiscordEmulator
@@ -193,6 +196,7 @@ async def main() -> None:
     rows: list[tuple[str, str]] = []
     await service_benchmarks(rows)
     await process_benchmarks(rows)
+    await ai_benchmarks(rows)
     print(f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
     print("| measure | result |\n|---|---|")
     for name, value in rows:

@@ -38,7 +38,8 @@ class Metrics:
 
         self.llm_calls = Counter(
             "marquee_llm_calls",
-            "Chat completions sent, by model, command and outcome (ok, busy, error, refused, truncated, malformed).",
+            "Chat completions sent, by model, command and outcome (ok; unusable answers: refused, truncated, "
+            "malformed, empty; failures: busy, rejected, error).",
             ("model", "command", "outcome"),
             registry=self.registry,
         )

@@ -13,7 +13,7 @@ import pytest
 
 from services.runtime import Services
 from tests.fakes.openai import FakeOpenAI
-from tests.helpers import answer, embed, is_ephemeral, sample
+from tests.helpers import answer, embed, is_ephemeral, sample, visible_answer
 
 
 async def ask_rows(services: Services) -> int:
@@ -50,6 +50,8 @@ async def test_each_ai_fault_is_a_friendly_message(
     knob(llm)
     msg = await answer(emulator, "ask", {"query": "something to watch tonight"})
     assert is_ephemeral(msg) and msg["content"].startswith(expected), msg["content"]
+    counted = [s for m in services.metrics.llm_calls.collect() for s in m.samples if s.name.endswith("_total")]
+    assert sum(s.value for s in counted) == len(llm.calls)  # each call counted once
     assert await ask_rows(services) == 0
     assert await services.ai_limits.used(int(emulator.alice["id"])) == 0  # a failure costs no quota
     no_rejections(emulator)
@@ -171,5 +173,21 @@ async def test_tmdb_down_while_matching_says_tmdb_and_costs_no_quota(
     tmdb.fail(500, times=100)
     msg = await answer(emulator, "ask", {"query": "a crimson frontier"})
     assert is_ephemeral(msg) and msg["content"] == "TMDB isn't answering right now. Try again in a minute."
+    assert await services.ai_limits.used(int(emulator.alice["id"])) == 0 and await ask_rows(services) == 0
+    no_rejections(emulator)
+
+
+async def test_a_stop_mid_ask_tells_the_user_and_costs_no_quota(
+    bot: Any, emulator: Any, services: Services, llm: FakeOpenAI
+) -> None:
+    from bot.inflight import ABANDONED
+
+    llm.latency = 5  # the LLM is still thinking when the stop comes
+    rec = await emulator.invoke("ask", {"query": "a silent harbor"})
+    assert await rec.wait_callback() == 5  # acknowledged at once
+    await rec.wait_for(lambda: bool(llm.calls), 5, "the LLM call")
+    assert await bot.drain(0.2) == (0, 1)
+    msg = await visible_answer(rec)
+    assert is_ephemeral(msg) and msg["content"] == ABANDONED
     assert await services.ai_limits.used(int(emulator.alice["id"])) == 0 and await ask_rows(services) == 0
     no_rejections(emulator)

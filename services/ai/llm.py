@@ -73,18 +73,23 @@ class LLM:
                 }
             )
             try:
-                completion = await self._call(command, messages, response_format, deadline)
+                completion, elapsed = await self._call(command, messages, response_format, deadline)
             except openai.BadRequestError as exc:
                 if json_object or not _names_response_format(exc):
                     raise AIUnavailable(f"the request was refused (400: {_error_text(exc)})") from exc
                 log.warning("%s rejects json_schema response formats; using json_object for it", self.model)
                 self._json_object_models.add(self.model)
                 continue
-            return self._parse(command, completion, answer)
+            parsed, unusable = _parse(completion, answer)
+            self._record(command, unusable or "ok", elapsed, completion)
+            if parsed is None:
+                raise AIBadAnswer(unusable or "malformed")
+            return parsed
 
     async def _call(
         self, command: str, messages: list[ChatCompletionMessageParam], response_format: Any, deadline: float
-    ) -> ChatCompletion:
+    ) -> tuple[ChatCompletion, float]:
+        """One answer from the server (and the seconds it took), retrying what may pass in time."""
         policy = self.policy
         await self._budget.check()
         for attempt in range(policy.attempts):
@@ -99,7 +104,7 @@ class LLM:
                     timeout=max(0.1, remaining),
                 )
             except RETRYABLE as exc:
-                self._record(command, "busy", started)
+                self._record(command, "busy", time.perf_counter() - started)
                 wait = _retry_after(exc)
                 if wait is None:
                     wait = policy.base_delay * 2**attempt * (0.5 + random.random())
@@ -109,24 +114,23 @@ class LLM:
                 await asyncio.sleep(wait)
                 continue
             except openai.AuthenticationError as exc:
-                self._record(command, "error", started)
+                self._record(command, "error", time.perf_counter() - started)
                 log.error("the AI server refused OPENAI_API_KEY (401)")
                 raise AIUnavailable("the API key was refused") from exc
             except openai.BadRequestError:
-                self._record(command, "rejected", started)
+                self._record(command, "rejected", time.perf_counter() - started)
                 raise
             except openai.APIStatusError as exc:
-                self._record(command, "error", started)
+                self._record(command, "error", time.perf_counter() - started)
                 log.error("the AI server answered %d: %s", exc.status_code, _error_text(exc))
                 raise AIUnavailable(f"HTTP {exc.status_code}") from exc
-            self._record(command, "ok", started, completion)
             if completion.usage:
                 await self._budget.spend(completion.usage.total_tokens)
-            return completion
+            return completion, time.perf_counter() - started
         raise AssertionError("unreachable: the last attempt raises")
 
-    def _record(self, command: str, outcome: str, started: float, completion: ChatCompletion | None = None) -> None:
-        elapsed = time.perf_counter() - started
+    def _record(self, command: str, outcome: str, elapsed: float, completion: ChatCompletion | None = None) -> None:
+        """The one metric update and info line of a call; never the prompt or the answer."""
         prompt = completion.usage.prompt_tokens if completion and completion.usage else 0
         answer = completion.usage.completion_tokens if completion and completion.usage else 0
         metrics = self._metrics
@@ -145,17 +149,16 @@ class LLM:
             elapsed * 1000,
         )
 
-    def _parse(self, command: str, completion: ChatCompletion, answer: type[M]) -> M:
-        kind = _unusable(completion)
-        if kind is None:
-            content = completion.choices[0].message.content or ""
-            try:
-                return answer.model_validate(json.loads(_unfence(content)))
-            except (ValueError, ValidationError):  # json.JSONDecodeError is a ValueError
-                kind = "malformed"
-        self._metrics.llm_calls.labels(self.model, command, kind).inc()
-        log.info("llm answer unusable model=%s command=%s kind=%s", self.model, command, kind)
-        raise AIBadAnswer(kind)
+
+def _parse(completion: ChatCompletion, answer: type[M]) -> tuple[M | None, str | None]:
+    """The validated answer, or None and what made it unusable."""
+    kind = _unusable(completion)
+    if kind is not None:
+        return None, kind
+    try:
+        return answer.model_validate(json.loads(_unfence(completion.choices[0].message.content or ""))), None
+    except (ValueError, ValidationError):  # json.JSONDecodeError is a ValueError
+        return None, "malformed"
 
 
 def _unusable(completion: ChatCompletion) -> str | None:

@@ -117,6 +117,7 @@ class FakeOpenAI:
 
     async def _chat(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            self.calls.append(ChatCall("", None, None, "", "", time.monotonic(), status=401))
             return _error(401, "Incorrect API key provided.", "invalid_request_error", code="invalid_api_key")
         try:
             body = await request.json()

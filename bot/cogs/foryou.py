@@ -20,33 +20,41 @@ if TYPE_CHECKING:
     from bot.client import MarqueeBot
 
 
-class MorePicksButton(
+BUTTONS = {
+    "more": ("More picks", "🎲", discord.ButtonStyle.primary),
+    "why": ("Why these?", "💡", discord.ButtonStyle.secondary),
+}
+
+
+class ForYouButton(
     MarqueeItem,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"marquee:foryou:more:(?P<owner>\d{1,20})",
+    template=r"marquee:foryou:(?P<action>more|why):(?P<owner>\d{1,20})",
 ):
-    """Another batch in place of this one (it counts as a /foryou)."""
+    """The owner's buttons under their picks: "More picks" (another batch in place of this one,
+    counted as a /foryou) and "Why these?" (the taste profile, shown to them alone)."""
 
-    def __init__(self, owner_id: int) -> None:
+    def __init__(self, action: str, owner_id: int) -> None:
+        label, emoji, style = BUTTONS[action]
         super().__init__(
-            discord.ui.Button(
-                label="More picks",
-                emoji="🎲",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"marquee:foryou:more:{owner_id}",
-            )
+            discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=f"marquee:foryou:{action}:{owner_id}")
         )
-        self.owner_id = owner_id
+        self.action, self.owner_id = action, owner_id
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> MorePicksButton:
-        return cls(int(match["owner"]))
+    ) -> ForYouButton:
+        return cls(match["action"], int(match["owner"]))
 
     @reported
     async def callback(self, interaction: discord.Interaction) -> None:
         services = services_of(interaction)
+        if self.action == "why":
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            profile = await services.foryou.profile(interaction.user.id)
+            await interaction.followup.send(embed=profile_embed(profile), ephemeral=True)
+            return
         services.foryou.ensure_enabled()
         await interaction.response.defer()
         result = await services.foryou.picks(interaction.user.id)
@@ -56,44 +64,13 @@ class MorePicksButton(
         )
 
 
-class WhyTheseButton(
-    MarqueeItem,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"marquee:foryou:why:(?P<owner>\d{1,20})",
-):
-    """The taste profile the picks came from, shown only to its owner."""
-
-    def __init__(self, owner_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Why these?",
-                emoji="💡",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"marquee:foryou:why:{owner_id}",
-            )
-        )
-        self.owner_id = owner_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> WhyTheseButton:
-        return cls(int(match["owner"]))
-
-    @reported
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        profile = await services_of(interaction).foryou.profile(interaction.user.id)
-        await interaction.followup.send(embed=profile_embed(profile), ephemeral=True)
-
-
 def picks_embed(result: ForYouPicks, genres: dict[int, str]) -> discord.Embed:
     footer = "Picked by AI from your searches and watched films · Data: TMDB"
     return embeds.picks_list("Picked for you", result.picks, genres, footer=footer)
 
 
 def picks_view(result: ForYouPicks, owner_id: int, genres: dict[int, str]) -> discord.ui.View:
-    buttons = [MorePicksButton(owner_id), WhyTheseButton(owner_id)]
+    buttons = [ForYouButton("more", owner_id), ForYouButton("why", owner_id)]
     return list_view(buttons, [p.film for p in result.picks], f"foryou_{owner_id}", genres)
 
 
@@ -133,5 +110,5 @@ class ForYou(commands.Cog):
 
 
 async def setup(bot: MarqueeBot) -> None:
-    bot.add_dynamic_items(MorePicksButton, WhyTheseButton)
+    bot.add_dynamic_items(ForYouButton)
     await bot.add_cog(ForYou(bot))

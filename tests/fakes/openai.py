@@ -21,13 +21,13 @@ import hashlib
 import json
 import random
 import re
-import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.server import LoopbackServer
 from tests.fakes.tmdb import FakeTMDB
 
 STRICT_UNSUPPORTED = {"minLength", "maxLength", "patternProperties", "unevaluatedProperties", "propertyNames"}
@@ -59,7 +59,7 @@ class Scripted:
 
 
 @dataclass
-class FakeOpenAI:
+class FakeOpenAI(LoopbackServer):
     tmdb: FakeTMDB | None = None
     api_key: str = "sk-test-fake-key"
     latency: float = 0.0
@@ -69,8 +69,6 @@ class FakeOpenAI:
     calls: list[ChatCall] = field(default_factory=list)
     _faults: list[Fault] = field(default_factory=list)
     _scripted: list[Scripted] = field(default_factory=list)
-    _runner: web.AppRunner | None = None
-    port: int = 0
 
     @property
     def base_url(self) -> str:
@@ -86,28 +84,9 @@ class FakeOpenAI:
         """Requests that got an answer (200), optionally only those for one schema."""
         return [c for c in self.calls if c.status == 200 and (schema_name is None or c.schema_name == schema_name)]
 
-    # ------------------------------------------------------------------ server
-    async def start(self) -> FakeOpenAI:
-        app = web.Application(client_max_size=4 * 1024 * 1024)
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._models)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def __aenter__(self) -> FakeOpenAI:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     async def _models(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":

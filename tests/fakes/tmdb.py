@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.server import LoopbackServer
 
 GENRES = {28: "Action", 35: "Comedy", 18: "Drama", 878: "Science Fiction", 53: "Thriller", 27: "Horror"}
 WORDS = ["Silent", "Crimson", "Last", "Midnight", "Golden", "Broken", "Hidden", "Electric", "Paper", "Iron"]
@@ -97,7 +98,7 @@ class Fault:
 
 
 @dataclass
-class FakeTMDB:
+class FakeTMDB(LoopbackServer):
     """Knobs: `token` (anything else gets 401), `fail()` (next N requests answer a status, with an
     optional Retry-After), `latency` (seconds before every answer). `calls` records requests."""
 
@@ -107,8 +108,6 @@ class FakeTMDB:
     calls: list[Call] = field(default_factory=list)
     films: list[dict[str, Any]] = field(default_factory=list)
     _faults: list[Fault] = field(default_factory=list)
-    _runner: web.AppRunner | None = None
-    port: int = 0
 
     def __post_init__(self) -> None:
         self.films = [make_film(i) for i in range(self.film_count)]
@@ -139,27 +138,8 @@ class FakeTMDB:
             "trending": self.films[10:70],
         }
 
-    # ------------------------------------------------------------------ server
-    async def start(self) -> FakeTMDB:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/3/{path:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def __aenter__(self) -> FakeTMDB:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     async def _handle(self, request: web.Request) -> web.Response:
         call = Call("/" + request.match_info["path"], dict(request.query), time.monotonic())

@@ -1,0 +1,39 @@
+"""The base of the fakes of outside services: an aiohttp app on 127.0.0.1 at a free port."""
+
+from __future__ import annotations
+
+import socket
+from typing import Self
+
+from aiohttp import web
+
+
+class LoopbackServer:
+    """Subclasses add their routes in `routes()`; `async with` starts and stops the server."""
+
+    port: int = 0
+    _runner: web.AppRunner | None = None
+
+    def routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    async def start(self) -> Self:
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        self.routes(app)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()

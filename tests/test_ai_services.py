@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from pydantic import TypeAdapter
+from pydantic import SecretStr, TypeAdapter
 
 from services.ai.matching import best_match, normal_title, search_text
 from services.ai.schemas import Suggestion
@@ -123,3 +123,29 @@ def test_model_output_is_cleaned_and_implausible_years_dropped() -> None:
     parsed = Suggestion.model_validate({"title": " Heat\n\x00", "year": "1995", "reason": "x" * 500})
     assert parsed.title == "Heat" and parsed.year == 1995 and len(parsed.reason) == 200
     assert Suggestion.model_validate({"title": "Heat", "year": 19950, "reason": ""}).year is None
+
+
+async def test_with_billing_on_pro_users_are_not_capped_and_free_users_hear_of_pro(
+    settings: Settings, llm: FakeOpenAI
+) -> None:
+    from services.errors import QuotaExceeded
+
+    billing = settings.model_copy(
+        update={
+            "stripe_secret_key": SecretStr("sk_test_x"),
+            "stripe_webhook_secret": SecretStr("whsec_x"),
+            "stripe_pro_price_id": "price_x",
+            "ai_daily_free_quota": 1,
+        }
+    )
+    async with open_services(billing, tmdb_retry=TEST_RETRY, llm_policy=TEST_LLM) as services:
+        async with services.db.transaction() as conn:
+            await conn.execute("INSERT INTO users (discord_id, tier) VALUES (1, 'pro'), (2, 'free')")
+        for n in range(3):
+            await services.ask.ask(1, f"pro question {n}")
+        await services.ask.ask(2, "free question")
+        with pytest.raises(QuotaExceeded) as refused:
+            await services.ask.ask(2, "another free question")
+        assert refused.value.user_message.endswith("Pro has no daily cap: `/upgrade`.")
+        assert await services.ai_limits.used(1) == 0 and await services.ai_limits.used(2) == 1
+    assert len(llm.completions()) == 4

@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.server import LoopbackServer
+from tests.fakes.server import Fault, LoopbackServer, take
 from tests.fakes.tmdb import FakeTMDB
 
 STRICT_UNSUPPORTED = {"minLength", "maxLength", "patternProperties", "unevaluatedProperties", "propertyNames"}
@@ -42,13 +42,6 @@ class ChatCall:
     user: str
     at: float
     status: int = 200
-
-
-@dataclass
-class Fault:
-    status: int
-    remaining: int
-    retry_after: str | None = None
 
 
 @dataclass
@@ -125,11 +118,7 @@ class FakeOpenAI(LoopbackServer):
             await asyncio.sleep(self.latency)
         if not body.get("model") or not messages:
             return _error(400, "you must provide a model parameter", "invalid_request_error", param="model")
-        if self._faults:
-            fault = self._faults[0]
-            fault.remaining -= 1
-            if fault.remaining <= 0:
-                self._faults.pop(0)
+        if fault := take(self._faults):
             return _fault(fault)
         if call.mode == "json_schema":
             if self.reject_json_schema:
@@ -156,11 +145,7 @@ class FakeOpenAI(LoopbackServer):
             )
         content: str | None = json.dumps(self._content(call, schema))
         finish, refusal = "stop", None
-        if self._scripted:
-            scripted = self._scripted[0]
-            scripted.remaining -= 1
-            if scripted.remaining <= 0:
-                self._scripted.pop(0)
+        if scripted := take(self._scripted):
             if scripted.kind == "refusal":
                 content, refusal = None, "I'm sorry, but I can't help with that request."
             elif scripted.kind == "truncated":

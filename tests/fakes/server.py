@@ -3,9 +3,38 @@
 from __future__ import annotations
 
 import socket
-from typing import Self
+from dataclasses import dataclass
+from typing import Protocol, Self, TypeVar
 
 from aiohttp import web
+
+
+class Counted(Protocol):
+    remaining: int
+
+
+C = TypeVar("C", bound=Counted)
+
+
+@dataclass
+class Fault:
+    """What the next `remaining` requests get instead of an answer."""
+
+    status: int
+    remaining: int
+    retry_after: str | None = None
+    body: bytes | None = None  # sent as-is (truncated or empty JSON in a 200, say)
+
+
+def take(queue: list[C]) -> C | None:
+    """The knob at the head of `queue`, used once more (and dropped when used up)."""
+    if not queue:
+        return None
+    head = queue[0]
+    head.remaining -= 1
+    if head.remaining <= 0:
+        queue.pop(0)
+    return head
 
 
 class LoopbackServer:

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.server import LoopbackServer
+from tests.fakes.server import Fault, LoopbackServer, take
 
 GENRES = {28: "Action", 35: "Comedy", 18: "Drama", 878: "Science Fiction", 53: "Thriller", 27: "Horror"}
 WORDS = ["Silent", "Crimson", "Last", "Midnight", "Golden", "Broken", "Hidden", "Electric", "Paper", "Iron"]
@@ -90,14 +90,6 @@ class Call:
 
 
 @dataclass
-class Fault:
-    status: int
-    remaining: int
-    retry_after: str | None = None
-    body: bytes | None = None  # sent as-is (truncated or empty JSON in a 200, say)
-
-
-@dataclass
 class FakeTMDB(LoopbackServer):
     """Knobs: `token` (anything else gets 401), `fail()` (next N requests answer a status, with an
     optional Retry-After), `latency` (seconds before every answer). `calls` records requests."""
@@ -155,11 +147,7 @@ class FakeTMDB(LoopbackServer):
             return web.json_response(
                 {"status_code": 7, "status_message": "Invalid API key", "success": False}, status=401
             )
-        if self._faults:
-            fault = self._faults[0]
-            fault.remaining -= 1
-            if fault.remaining <= 0:
-                self._faults.pop(0)
+        if fault := take(self._faults):
             if fault.body is not None:
                 return web.Response(body=fault.body, content_type="application/json")
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}

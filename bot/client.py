@@ -29,6 +29,7 @@ EXTENSIONS = (
     "bot.cogs.foryou",
     "bot.cogs.history",
     "bot.cogs.watched",
+    "bot.cogs.billing",
     "bot.cogs.meta",
 )
 DRAIN_SECONDS = 10.0

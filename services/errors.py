@@ -249,3 +249,33 @@ class BudgetSpent(MarqueeError):
             "This bot has used up its AI allowance for today. "
             f"AI commands are back <t:{int(self.resets_at.timestamp())}:R> (midnight UTC); everything else works."
         )
+
+
+# ------------------------------------------------------------------------------------- billing
+
+
+class StripeUnavailable(ServiceUnavailable):
+    def __init__(self, reason: str) -> None:
+        super().__init__("Stripe", reason)
+
+    @property
+    def user_message(self) -> str:
+        return (
+            "Payments are unavailable right now (Stripe isn't answering). Nothing was charged; try again in a minute."
+        )
+
+
+class ProRequired(MarqueeError):
+    def __init__(self, command: str) -> None:
+        super().__init__(f"/{command} needs Pro")
+        self.command = command
+
+    @property
+    def user_message(self) -> str:
+        return f"`/{self.command}` is part of Marquee Pro. `/upgrade` to get it (and no daily AI cap)."
+
+
+class BillingOff(MarqueeError):
+    @property
+    def user_message(self) -> str:
+        return "This bot doesn't sell a Pro plan: every command is already open to everyone here."

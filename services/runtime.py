@@ -16,6 +16,8 @@ from services.ai.ask import AskService
 from services.ai.budget import TokenBudget, UserLimits
 from services.ai.foryou import ForYouService
 from services.ai.llm import LLM, LLMPolicy
+from services.billing.service import BillingService
+from services.billing.stripe_api import StripeAPI, open_stripe
 from services.cache import Cache
 from services.catalog import MovieCatalog
 from services.config import Settings
@@ -51,6 +53,7 @@ class Services:
     ai_limits: UserLimits
     ask: AskService
     foryou: ForYouService
+    billing: BillingService
 
 
 def redis_client(url: str) -> ArqRedis:
@@ -129,7 +132,32 @@ async def open_services(
                 language=settings.tmdb_language,
             ),
             foryou=ForYouService(llm, catalog=catalog, db=db, limits=limits),
+            billing=BillingService(open_billing(settings, http), db, redis, public_url=public_url(settings)),
         )
+
+
+def open_billing(settings: Settings, http: aiohttp.ClientSession) -> StripeAPI | None:
+    """The Stripe API when all three billing settings are set; else None (the Pro gate is open)."""
+    if not settings.billing_enabled:
+        log.info(
+            "billing is off (STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_PRO_PRICE_ID): Pro commands are open"
+        )
+        return None
+    assert settings.stripe_secret_key is not None and settings.stripe_pro_price_id is not None
+    # Over the shared aiohttp session, which the stack closes at shutdown.
+    client = open_stripe(settings.stripe_secret_key.get_secret_value(), settings.stripe_api_base, http)
+    return StripeAPI(client, settings.stripe_pro_price_id)
+
+
+def public_url(settings: Settings) -> str:
+    """Where Checkout sends people back to: PUBLIC_URL, else this machine's web server."""
+    if settings.public_url:
+        return settings.public_url
+    if settings.billing_enabled:
+        log.warning(
+            "PUBLIC_URL is not set: Checkout will return people to http://%s:%d", settings.web_host, settings.web_port
+        )
+    return f"http://{settings.web_host}:{settings.web_port}"
 
 
 async def open_llm(

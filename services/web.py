@@ -1,4 +1,4 @@
-"""The aiohttp web app: health and metrics (Stripe webhooks join it with billing)."""
+"""The aiohttp web app: health, metrics, Stripe's webhooks and Checkout's return pages."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from services.billing.pages import add_billing_routes
+from services.billing.webhook import StripeWebhook
 from services.errors import DatabaseUnavailable, StartupError
 from services.metrics import CONTENT_TYPE
 from services.runtime import Services
@@ -62,7 +64,15 @@ def create_app(services: Services) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/health/live", live)
     app.router.add_get("/metrics", metrics)
+    add_billing_routes(app, stripe_webhook(services))
     return app
+
+
+def stripe_webhook(services: Services) -> StripeWebhook | None:
+    secret = services.settings.stripe_webhook_secret
+    if not services.billing.enabled or secret is None:
+        return None
+    return StripeWebhook(services.billing, secret.get_secret_value())
 
 
 @asynccontextmanager

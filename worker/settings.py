@@ -5,27 +5,36 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
+from typing import Any
 
 from arq import cron
 from arq.worker import Worker
 from redis.exceptions import RedisError
 
 from services.runtime import Services
-from worker.jobs import warm_lists
+from worker.jobs import billing_notice, billing_sweep, warm_lists
+from worker.notify import DiscordDMs
 
 log = logging.getLogger(__name__)
 
-FUNCTIONS = [warm_lists]
+FUNCTIONS: list[Any] = [warm_lists, billing_notice, billing_sweep]
 RESTART_DELAY_MAX = 30.0
 
 
 def create_worker(services: Services) -> Worker:
+    settings = services.settings
+    dms = None
+    if settings.discord_token is not None:
+        dms = DiscordDMs(services.http, settings.discord_token.get_secret_value(), settings.discord_api_base)
     return Worker(
         functions=FUNCTIONS,
-        # Lists are cached for an hour; reload them a little before they expire.
-        cron_jobs=[cron(warm_lists, minute={0, 50}, run_at_startup=True, unique=True)],
+        cron_jobs=[
+            # Lists are cached for an hour; reload them a little before they expire.
+            cron(warm_lists, minute={0, 50}, run_at_startup=True, unique=True),
+            cron(billing_sweep, minute=set(range(0, 60, 10)), unique=True),
+        ],
         redis_pool=services.redis,
-        ctx={"services": services},
+        ctx={"services": services, "dms": dms},
         handle_signals=False,
         max_jobs=10,
         job_timeout=300,

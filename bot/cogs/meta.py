@@ -33,6 +33,8 @@ HELP_LINES = (
     ("foryou", "Picks made from your searches and watched films; never one you've seen.", "", True),
     ("history", "Your last 10 searches; a button runs any of them again.", "", False),
     ("watched", "Mark a film as watched; without a title, your watch history.", "title: Parasite", False),
+    ("upgrade", "Marquee Pro: the checkout link comes by DM.", "", False),
+    ("plan", "Your plan, its renewal date, and a button to manage billing.", "", False),
     ("help", "This list.", "", False),
 )
 

@@ -1,0 +1,202 @@
+"""Pro: checkout, the plan, the gate, and keeping each user's tier equal to Stripe's state.
+
+The tier is never taken from what an event says. Whatever tells us a customer changed (a
+webhook, the reconciliation), we read the customer's subscriptions from Stripe and write what
+they say now, under the user's row lock: events may come in any order and any number of times,
+and the last write is always Stripe's current state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+from arq.connections import ArqRedis
+from redis.exceptions import RedisError
+
+from services.billing.stripe_api import StripeAPI, Subscription, current_subscription
+from services.db import billing as repo
+from services.db.pool import Database
+from services.db.users import ensure_user
+from services.errors import BillingOff, ProRequired
+
+log = logging.getLogger(__name__)
+
+CHECKOUT_REUSE_SECONDS = 600  # a second /upgrade within this window gets the same Checkout Session
+
+
+@dataclass(frozen=True)
+class Plan:
+    tier: str
+    status: str | None
+    period_end: datetime | None
+    cancel_at_period_end: bool
+    has_subscription: bool
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one sync did to a user (for notices and `marquee billing reconcile`)."""
+
+    discord_id: int
+    old_tier: str
+    new_tier: str
+    old_status: str | None
+    new_status: str | None
+    notices: tuple[int, ...] = ()  # the DMs this change owes (billing_notices ids)
+
+    @property
+    def changed(self) -> bool:
+        return (self.old_tier, self.old_status) != (self.new_tier, self.new_status)
+
+    def describe(self) -> str:
+        before = f"{self.old_tier} ({self.old_status or 'no subscription'})"
+        return f"user {self.discord_id}: {before} -> {self.new_tier} ({self.new_status or 'no subscription'})"
+
+
+class BillingService:
+    def __init__(self, api: StripeAPI | None, db: Database, redis: ArqRedis, *, public_url: str) -> None:
+        self._redis = redis
+        self.api = api  # None: billing is off, the Pro gate is open
+        self.db = db
+        self._db = db
+        self._public_url = public_url.rstrip("/")
+        self._customer_locks: dict[str, asyncio.Lock] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.api is not None
+
+    def _require(self) -> StripeAPI:
+        if self.api is None:
+            raise BillingOff()
+        return self.api
+
+    # ------------------------------------------------------------------ commands
+    async def checkout_url(self, discord_id: int) -> str | Plan:
+        """A Checkout link for Pro, or the Plan of a user who already has it."""
+        api = self._require()
+        async with self._db.connection() as conn:
+            account = await repo.account(conn, discord_id)
+        if account is not None and account.tier == "pro":
+            return _plan(account)
+        customer = account.customer_id if account else None
+        if customer is None:
+            customer = await api.create_customer(discord_id)  # idempotent per user at Stripe
+            async with self._db.transaction() as conn:
+                await ensure_user(conn, discord_id)
+                await repo.set_customer(conn, discord_id, customer)
+        # The same key within the window: a double click (or two) makes one session.
+        window = int(time.time() // CHECKOUT_REUSE_SECONDS)
+        return await api.create_checkout(
+            discord_id, customer, self._public_url, f"marquee-checkout-{customer}-{window}"
+        )
+
+    async def plan(self, discord_id: int) -> Plan:
+        async with self._db.connection() as conn:
+            account = await repo.account(conn, discord_id)
+        if account is None:
+            return Plan("free", None, None, False, False)
+        return _plan(account)
+
+    async def portal_url(self, discord_id: int) -> str | None:
+        api = self._require()
+        async with self._db.connection() as conn:
+            account = await repo.account(conn, discord_id)
+        if account is None or account.customer_id is None or account.subscription_id is None:
+            return None
+        return await api.portal_url(account.customer_id, f"{self._public_url}/billing/success")
+
+    async def is_pro(self, discord_id: int) -> bool:
+        if self.api is None:
+            return True  # billing off: Pro commands are open to everyone
+        return (await self.plan(discord_id)).tier == "pro"
+
+    async def require_pro(self, discord_id: int, command: str) -> None:
+        if not await self.is_pro(discord_id):
+            raise ProRequired(command)
+
+    # ------------------------------------------------------------------ syncing with Stripe
+    async def sync_customer(self, customer_id: str) -> Change | None:
+        """Read the customer's subscriptions from Stripe and write what they say now; None for a
+        customer no user has. A transaction of its own (see `apply_sync` to share one)."""
+        async with self.customer_lock(customer_id), self._db.transaction() as conn:
+            return await self.apply_sync(conn, customer_id)
+
+    def customer_lock(self, customer_id: str) -> asyncio.Lock:
+        """Syncs of one customer queue here before they take a connection (across processes
+        the user's row lock orders them), so a burst for one user never drains the pool."""
+        lock = self._customer_locks.get(customer_id)
+        if lock is None:
+            lock = self._customer_locks[customer_id] = asyncio.Lock()
+        if len(self._customer_locks) > 10_000:
+            self._customer_locks = {k: v for k, v in self._customer_locks.items() if v.locked()}
+        return lock
+
+    async def apply_sync(self, conn: asyncpg.Connection, customer_id: str) -> Change | None:
+        """In `conn`'s transaction: lock the user, read Stripe, write the state, owe notices."""
+        api = self._require()
+        account = await repo.account_by_customer(conn, customer_id, lock=True)
+        if account is None:
+            return None
+        current = current_subscription(await api.subscriptions(customer_id))
+        await _write(conn, account.discord_id, current)
+        new_tier = "pro" if current is not None and current.grants_pro else "free"
+        notices: tuple[int, ...] = ()
+        if account.tier != new_tier:
+            kind = "pro_started" if new_tier == "pro" else "pro_ended"
+            # Each change of tier is announced once: this row lock makes each one happen once.
+            notice = await repo.add_notice(
+                conn, account.discord_id, kind, f"{kind}:{account.discord_id}:{time.time_ns()}"
+            )
+            notices = (notice,) if notice else ()
+        return Change(
+            account.discord_id, account.tier, new_tier, account.status, current.status if current else None, notices
+        )
+
+    async def enqueue_notices(self, notice_ids: list[int] | tuple[int, ...]) -> None:
+        """Hand notices to the worker; what Redis cannot take now, the worker's sweep queues later."""
+        for notice_id in notice_ids:
+            try:
+                await self._redis.enqueue_job("billing_notice", notice_id, _job_id=f"billing_notice:{notice_id}")
+            except (RedisError, OSError) as exc:
+                log.warning("billing notice %d left for the sweep: %s", notice_id, type(exc).__name__)
+
+    async def reconcile(self, *, everyone: bool) -> list[Change]:
+        """Re-read from Stripe the customers whose state may have drifted (all, with `everyone`)."""
+        self._require()
+        async with self._db.connection() as conn:
+            customers = await repo.customers_to_reconcile(conn, everyone=everyone)
+        changes = []
+        for customer in customers:
+            change = await self.sync_customer(customer)
+            if change is not None and change.changed:
+                log.info("reconciled %s", change.describe())
+                changes.append(change)
+        return changes
+
+
+def _plan(account: repo.Account) -> Plan:
+    return Plan(
+        account.tier,
+        account.status,
+        account.period_end,
+        account.cancel_at_period_end,
+        account.subscription_id is not None,
+    )
+
+
+async def _write(conn: asyncpg.Connection, discord_id: int, current: Subscription | None) -> None:
+    await repo.save_subscription(
+        conn,
+        discord_id,
+        tier="pro" if current is not None and current.grants_pro else "free",
+        subscription_id=current.id if current else None,
+        status=current.status if current else None,
+        period_end=current.current_period_end if current else None,
+        cancel_at_period_end=current.cancel_at_period_end if current else False,
+    )

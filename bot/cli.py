@@ -1,4 +1,4 @@
-"""The `marquee` command: run, bot, web, worker, migrate, doctor."""
+"""The `marquee` command: run, bot, web, worker, migrate, doctor, billing reconcile."""
 
 from __future__ import annotations
 
@@ -140,6 +140,21 @@ async def doctor(settings: Settings) -> int:
     return 1 if any(c.fatal for c in checks) else 0
 
 
+async def billing_reconcile(settings: Settings) -> int:
+    """Re-read every customer's subscriptions from Stripe; print what changed."""
+    async with open_services(settings) as services:
+        if not services.billing.enabled:
+            print("billing is off (STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET and STRIPE_PRO_PRICE_ID): nothing to do")
+            return 0
+        changes = await services.billing.reconcile(everyone=True)
+        notices = [n for change in changes for n in change.notices]
+        await services.billing.enqueue_notices(notices)
+    for change in changes:
+        print(change.describe())
+    print(f"{len(changes)} user{'s' * (len(changes) != 1)} changed")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="marquee", description="Marquee, a Discord bot for movie discovery")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -150,6 +165,8 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("worker", help="a background worker only")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("doctor", help="check every setting and dependency")
+    billing = sub.add_parser("billing", help="billing tasks").add_subparsers(dest="task", required=True)
+    billing.add_parser("reconcile", help="re-read every subscription from Stripe and fix tiers that drifted")
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
 
@@ -160,6 +177,7 @@ def main(argv: list[str] | None = None) -> None:
         "worker": lambda s: run_parts(s, bot=False, web=False, worker=True),
         "migrate": migrate,
         "doctor": doctor,
+        "billing": billing_reconcile,  # its only task: reconcile
     }
     try:
         settings = load_settings()

@@ -24,6 +24,7 @@ from services.runtime import Services, open_services
 from services.tmdb.client import RetryPolicy
 from tests.fakes.discord_emu import DiscordEmulator
 from tests.fakes.openai import FakeOpenAI
+from tests.fakes.stripe import FakeStripe
 from tests.fakes.tmdb import FakeTMDB
 
 TEMPLATE_DB = "marquee_template"
@@ -107,6 +108,12 @@ async def tmdb() -> AsyncIterator[FakeTMDB]:
 @pytest.fixture
 async def llm(tmdb: FakeTMDB) -> AsyncIterator[FakeOpenAI]:
     async with FakeOpenAI(tmdb) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def stripe_api() -> AsyncIterator[FakeStripe]:
+    async with FakeStripe() as fake:
         yield fake
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 EPHEMERAL = 1 << 6
-COMMAND_NAMES = {"browse", "movie", "trailer", "search", "ask", "foryou", "history", "watched", "help"}
+COMMAND_NAMES = {
+    "browse", "movie", "trailer", "search", "ask", "foryou", "history", "watched", "upgrade", "plan", "help"
+}
 
 
 def sample(metrics: Any, name: str, **labels: str) -> float:

@@ -112,7 +112,7 @@ class StripeAPI:
             "list subscriptions",
             self._client.v1.subscriptions.list_async(params={"customer": customer_id, "status": "all", "limit": 20}),
         )
-        return [_subscription(obj) for obj in listing.data]
+        return [_subscription(obj.to_dict()) for obj in listing.data]
 
     async def price(self) -> dict[str, Any]:
         price = await self._call("read the price", self._client.v1.prices.retrieve_async(self.price_id))

@@ -1,0 +1,120 @@
+"""Pro end to end: /upgrade and /plan through the emulator, the official stripe client against
+the fake Stripe, signed webhooks into the real web app, DMs sent by the real arq worker."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from services.config import Settings
+from tests.billing_env import Billing, billing_loop
+from tests.fakes.stripe import FakeStripe
+from tests.helpers import answer, embed, is_ephemeral, link_buttons
+
+
+async def until(condition: Callable[[], bool], seconds: float = 10.0, what: str = "the condition") -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def dm_texts(emulator: Any, user: dict[str, Any]) -> list[str]:
+    return [str(m.get("content")) for m in emulator.dms(user)]
+
+
+async def upgrade(emulator: Any, loop: Billing, user: dict[str, Any]) -> str:
+    """/upgrade as `user`; the checkout session id from the link they were DMed."""
+    msg = await answer(emulator, "upgrade", user=user)
+    assert is_ephemeral(msg) and msg["content"] == "Check your DMs: I've sent you the checkout link.", msg
+    url = link_buttons(emulator.dms(user)[-1])[0]["url"]
+    return str(url.rsplit("/", 1)[-1])
+
+
+async def test_upgrade_dms_the_checkout_link_and_payment_makes_the_user_pro(
+    settings: Settings, stripe_api: FakeStripe, emulator: Any
+) -> None:
+    alice = emulator.alice
+    async with billing_loop(settings, stripe_api, emulator) as loop:
+        plan = await answer(emulator, "plan")
+        assert embed(plan)["title"] == "Your plan: Free" and "`/upgrade`" in embed(plan)["description"]
+        session_id = await upgrade(emulator, loop, alice)
+        dm = emulator.dms(alice)[-1]
+        assert "checkout" in dm["content"] and link_buttons(dm)[0]["label"] == "Upgrade to Pro"
+        customer = stripe_api.posts("/customers")[0]
+        assert customer["metadata"] == {"discord_id": alice["id"]}
+        session = stripe_api.sessions[session_id]
+        assert session["mode"] == "subscription" and session["client_reference_id"] == alice["id"]
+        assert session["success_url"].startswith("https://marquee.example/billing/success")
+        assert session["cancel_url"] == "https://marquee.example/billing/cancel"
+
+        assert await loop.send(*stripe_api.complete_checkout(session_id)) == [200, 200, 200]
+        assert await loop.tier(int(alice["id"])) == "pro"
+        await until(lambda: any("You're now **Marquee Pro**" in t for t in dm_texts(emulator, alice)), what="the DM")
+        plan = await answer(emulator, "plan")
+        assert embed(plan)["title"] == "Your plan: Marquee Pro"
+        assert any(f["name"] == "Billing" and f["value"].startswith("Renews on ") for f in embed(plan)["fields"])
+        assert link_buttons(plan)[0]["label"] == "Manage billing"
+        again = await answer(emulator, "upgrade")
+        assert again["content"].startswith("You already have Marquee Pro. It renews on ")
+
+        # The same events again (Stripe retries): nothing changes, and no second DM.
+        sub_id = next(iter(stripe_api.subscriptions))
+        assert await loop.send(*[stripe_api.event("customer.subscription.created", stripe_api.subscriptions[sub_id])])
+        async with loop.services.db.connection() as conn:
+            assert await conn.fetchval("SELECT count(*) FROM billing_notices") == 1
+
+        # A failed payment: a DM with the portal link, and past_due is not Pro (see README).
+        await loop.send(*stripe_api.fail_payment(sub_id))
+        assert await loop.tier(int(alice["id"])) == "free"
+        await until(lambda: any("didn't go through" in t for t in dm_texts(emulator, alice)), what="the DM")
+        failed = next(m for m in emulator.dms(alice) if "didn't go through" in str(m["content"]))
+        assert link_buttons(failed)[0]["url"].startswith("https://billing.stripe.com/")
+        # Paid again, then cancelled: Pro again, then free with a DM.
+        await loop.send(stripe_api.set_status(sub_id, "active"))
+        assert await loop.tier(int(alice["id"])) == "pro"
+        await loop.send(stripe_api.cancel(sub_id))
+        assert await loop.tier(int(alice["id"])) == "free"
+        await until(lambda: sum("has ended" in t for t in dm_texts(emulator, alice)) == 2, what="the DMs")
+        started = [t for t in dm_texts(emulator, alice) if "You're now" in t]
+        assert len(started) == 2  # one per change to Pro, never one per event
+
+
+async def test_closed_dms_get_the_link_ephemerally(settings: Settings, stripe_api: FakeStripe, emulator: Any) -> None:
+    emulator.block_dms(emulator.bob)
+    async with billing_loop(settings, stripe_api, emulator):
+        msg = await answer(emulator, "upgrade", user=emulator.bob)
+        assert is_ephemeral(msg) and msg["content"].startswith("Your DMs are closed, so here is the link.")
+        assert link_buttons(msg)[0]["url"].startswith("https://checkout.stripe.com/c/pay/")
+
+
+async def test_upgrade_twice_quickly_makes_one_session(
+    settings: Settings, stripe_api: FakeStripe, emulator: Any
+) -> None:
+    async with billing_loop(settings, stripe_api, emulator):
+        recs = [await emulator.invoke("upgrade") for _ in range(2)]
+        for rec in recs:
+            await rec.wait_for(lambda rec=rec: bool(rec.messages and rec.messages[-1].get("content")), 10, "answer")
+        assert len(stripe_api.sessions) == 1 and len(stripe_api.customers) == 1
+        urls = {link_buttons(m)[0]["url"] for m in emulator.dms(emulator.alice)}
+        assert len(urls) == 1
+
+
+async def test_stripe_down_during_upgrade_is_a_short_message(
+    settings: Settings, stripe_api: FakeStripe, emulator: Any
+) -> None:
+    async with billing_loop(settings, stripe_api, emulator):
+        stripe_api.fail(500, times=10)
+        msg = await answer(emulator, "upgrade")
+        assert is_ephemeral(msg) and msg["content"].startswith("Payments are unavailable right now")
+        assert emulator.dms(emulator.alice) == []
+
+
+async def test_billing_off_upgrade_says_everything_is_open(bot: Any, emulator: Any) -> None:
+    msg = await answer(emulator, "upgrade")
+    assert is_ephemeral(msg) and msg["content"].startswith("This bot doesn't sell a Pro plan")
+    plan = await answer(emulator, "plan")
+    assert embed(plan)["title"] == "Your plan: Free"

@@ -114,6 +114,13 @@ def _models(listing: dict, settings: Settings) -> str:
     return f"key works (chat {settings.openai_chat_model}, embeddings {settings.openai_embedding_model})"
 
 
+def _price(price: dict, settings: Settings) -> str:
+    if not price.get("active"):
+        raise Unusable(f"STRIPE_PRO_PRICE_ID {price.get('id')} is not active")
+    where = settings.public_url or "not set: Checkout returns people to WEB_HOST:WEB_PORT; set PUBLIC_URL"
+    return f"key works; Pro price {price.get('id')} is active; PUBLIC_URL {where}"
+
+
 def _ai_limits(settings: Settings) -> Check:
     if not settings.ai_enabled:
         return Check("ai limits", "off", "AI is off", required=False)
@@ -144,7 +151,7 @@ async def _stripe(settings: Settings, session: aiohttp.ClientSession) -> Check:
         "stripe",
         f"{base}/v1/prices/{settings.stripe_pro_price_id}",
         {"Authorization": f"Bearer {settings.stripe_secret_key.get_secret_value()}"},
-        lambda price: f"key works; Pro price {price.get('id')} is {'active' if price.get('active') else 'inactive'}",
+        lambda price: _price(price, settings),
     )
 
 

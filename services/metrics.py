@@ -69,5 +69,15 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.stripe_events = Counter(
+            "marquee_stripe_events",
+            "Stripe webhook deliveries, by outcome (applied, duplicate, ignored, rejected, retry).",
+            ("outcome",),
+            registry=self.registry,
+        )
+        self.webhook_latency = Histogram(
+            "marquee_stripe_webhook_seconds", "Time to answer a Stripe webhook.", registry=self.registry
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

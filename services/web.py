@@ -72,7 +72,7 @@ def stripe_webhook(services: Services) -> StripeWebhook | None:
     secret = services.settings.stripe_webhook_secret
     if not services.billing.enabled or secret is None:
         return None
-    return StripeWebhook(services.billing, secret.get_secret_value())
+    return StripeWebhook(services.billing, secret.get_secret_value(), services.metrics)
 
 
 @asynccontextmanager

@@ -38,6 +38,7 @@ class Billing:
     stripe: FakeStripe
     url: str
     http: aiohttp.ClientSession
+    bot: Any = None
 
     async def post(self, body: bytes, signature: str | None) -> tuple[int, dict[str, Any]]:
         headers = {"Content-Type": "application/json"}
@@ -75,7 +76,8 @@ async def billing_loop(
         if emulator is None:
             yield loop
             return
-        async with connected_bot(services, emulator):
+        async with connected_bot(services, emulator) as bot:
+            loop.bot = bot
             task = asyncio.create_task(run_worker(services)) if worker else None
             try:
                 yield loop

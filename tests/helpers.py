@@ -6,7 +6,17 @@ from typing import Any
 
 EPHEMERAL = 1 << 6
 COMMAND_NAMES = {
-    "browse", "movie", "trailer", "search", "ask", "foryou", "history", "watched", "upgrade", "plan", "help"
+    "browse",
+    "movie",
+    "trailer",
+    "search",
+    "ask",
+    "foryou",
+    "history",
+    "watched",
+    "upgrade",
+    "plan",
+    "help",
 }
 
 

@@ -8,6 +8,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from discord import app_commands
+from discord.ext import commands
+
+from bot.gate import pro_command
 from services.config import Settings
 from tests.billing_env import Billing, billing_loop
 from tests.fakes.stripe import FakeStripe
@@ -118,3 +122,40 @@ async def test_billing_off_upgrade_says_everything_is_open(bot: Any, emulator: A
     assert is_ephemeral(msg) and msg["content"].startswith("This bot doesn't sell a Pro plan")
     plan = await answer(emulator, "plan")
     assert embed(plan)["title"] == "Your plan: Free"
+
+
+class ProDemo(commands.Cog):
+    """A Pro command as every Pro command is written (the gate, then the work)."""
+
+    @app_commands.command(name="prodemo", description="A Pro-only command for the test")
+    @pro_command()
+    async def prodemo(self, interaction: Any, query: str) -> None:
+        await interaction.followup.send(f"Pro answer for {query}")
+
+
+async def add_pro_command(bot: Any, emulator: Any) -> None:
+    await bot.add_cog(ProDemo())
+    await bot.tree.sync()
+    await until(lambda: any(c["name"] == "prodemo" for c in emulator.commands), what="the sync")
+
+
+async def test_the_pro_gate_upsells_free_users_and_opens_once_they_pay(
+    settings: Settings, stripe_api: FakeStripe, emulator: Any
+) -> None:
+    async with billing_loop(settings, stripe_api, emulator) as loop:
+        await add_pro_command(loop.bot, emulator)
+        rec = await emulator.invoke("prodemo", {"query": "x"})
+        assert await rec.wait_callback() == 5  # deferred before the tier is read
+        msg = await answer(emulator, "prodemo", {"query": "films about obsession"})
+        assert is_ephemeral(msg)
+        assert msg["content"] == "`/prodemo` is part of Marquee Pro. `/upgrade` to get it (and no daily AI cap)."
+        session_id = await upgrade(emulator, loop, emulator.alice)
+        await loop.send(*stripe_api.complete_checkout(session_id))
+        msg = await answer(emulator, "prodemo", {"query": "films about obsession"})
+        assert not is_ephemeral(msg) and msg["content"] == "Pro answer for films about obsession"
+
+
+async def test_with_billing_off_the_pro_gate_is_open(bot: Any, emulator: Any) -> None:
+    await add_pro_command(bot, emulator)
+    msg = await answer(emulator, "prodemo", {"query": "anything"})
+    assert msg["content"] == "Pro answer for anything"

@@ -7,6 +7,7 @@ from typing import Any
 
 from tests.fakes.discord_emu import DiscordEmulator
 from tests.fakes.openai import FakeOpenAI
+from tests.fakes.stripe import FakeStripe
 from tests.fakes.tmdb import FakeTMDB
 from tests.process import MarqueeProcess, base_env, free_port
 
@@ -113,3 +114,44 @@ async def test_a_refused_discord_token_is_one_line(
     assert code == 1
     assert out.strip().splitlines()[-1] == "marquee: DISCORD_TOKEN was refused by Discord"
     assert "Traceback" not in out and "a-wrong-token" not in out
+
+
+async def test_billing_reconcile_prints_what_it_changed(
+    tmp_path: Path, tmdb: FakeTMDB, database_url: str, redis_url: str, stripe_api: FakeStripe
+) -> None:
+    import asyncpg
+
+    stripe_api.customers["cus_drifted"] = {"id": "cus_drifted", "object": "customer", "metadata": {}}
+    stripe_api.subscriptions["sub_gone"] = {
+        "id": "sub_gone", "object": "subscription", "customer": "cus_drifted", "status": "canceled", "created": 1,
+        "cancel_at_period_end": False, "items": {"object": "list", "data": []},
+    }  # fmt: skip
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            "INSERT INTO users (discord_id, tier, stripe_customer_id, stripe_subscription_id, subscription_status)"
+            " VALUES (5, 'pro', 'cus_drifted', 'sub_gone', 'active'), (6, 'free', NULL, NULL, NULL)"
+        )
+    finally:
+        await conn.close()
+    env = base_env(
+        TMDB_TOKEN=tmdb.token,
+        TMDB_API_BASE=tmdb.base_url,
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        STRIPE_SECRET_KEY=stripe_api.secret_key,
+        STRIPE_WEBHOOK_SECRET=stripe_api.webhook_secret,
+        STRIPE_PRO_PRICE_ID=stripe_api.price_id,
+        STRIPE_API_BASE=stripe_api.base_url,
+        PUBLIC_URL="https://marquee.example",
+    )
+    code, out = await run(["billing", "reconcile"], env, tmp_path)
+    assert code == 0, out
+    assert "user 5: pro (active) -> free (canceled)" in out and out.strip().endswith("1 user changed")
+    code, out = await run(["billing", "reconcile"], env, tmp_path)
+    assert out.strip().endswith("0 users changed")
+    code, out = await run(["doctor"], {**env, "DISCORD_TOKEN": ""}, tmp_path)
+    assert (
+        "ok       stripe: key works; Pro price price_pro_monthly is active; PUBLIC_URL https://marquee.example" in out
+    )
+    assert stripe_api.secret_key not in out and stripe_api.webhook_secret not in out

@@ -23,6 +23,7 @@ from aiohttp import web
 from services.billing.service import BillingService
 from services.db import billing as repo
 from services.errors import DatabaseUnavailable, StripeUnavailable
+from services.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -57,34 +58,42 @@ def _future(header: str | None) -> bool:
 
 
 class StripeWebhook:
-    def __init__(self, billing: BillingService, secret: str) -> None:
+    def __init__(self, billing: BillingService, secret: str, metrics: Metrics) -> None:
         self._billing = billing
         self._secret = secret
+        self._metrics = metrics
 
     async def handle(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        response, outcome = await self._handle(request)
+        self._metrics.stripe_events.labels(outcome.split(":")[0]).inc()
+        self._metrics.webhook_latency.observe(time.perf_counter() - started)
+        return response
+
+    async def _handle(self, request: web.Request) -> tuple[web.Response, str]:
         payload = await request.read()  # the app refuses bodies over 1 MiB (413)
         header = request.headers.get("Stripe-Signature")
         try:
             event = stripe.Webhook.construct_event(payload, header, self._secret, tolerance=TOLERANCE)
         except stripe.SignatureVerificationError:
-            return web.json_response({"error": "bad signature"}, status=400)
+            return web.json_response({"error": "bad signature"}, status=400), "rejected"
         except ValueError:  # signed, but not JSON (or not an event)
-            return web.json_response({"error": "not an event"}, status=400)
+            return web.json_response({"error": "not an event"}, status=400), "rejected"
         if _future(header):
-            return web.json_response({"error": "timestamp in the future"}, status=400)
+            return web.json_response({"error": "timestamp in the future"}, status=400), "rejected"
         data = event.to_dict()
         event_id, event_type = data.get("id"), data.get("type")
         obj = (data.get("data") or {}).get("object")
         if not isinstance(event_id, str) or not isinstance(event_type, str) or not isinstance(obj, dict):
-            return web.json_response({"error": "not an event"}, status=400)
+            return web.json_response({"error": "not an event"}, status=400), "rejected"
         try:
             outcome, notices = await self.apply(event_id, event_type, obj)
         except (DatabaseUnavailable, StripeUnavailable) as exc:
             log.warning("stripe event %s not applied (%s); Stripe will retry", event_id, exc)
-            return web.json_response({"error": "try again"}, status=503)
+            return web.json_response({"error": "try again"}, status=503), "retry"
         await self._billing.enqueue_notices(notices)  # after the commit: the worker sends them
         log.info("stripe event %s %s: %s", event_id, event_type, outcome)
-        return web.json_response({"received": True, "outcome": outcome})
+        return web.json_response({"received": True, "outcome": outcome}), outcome
 
     async def apply(self, event_id: str, event_type: str, obj: dict[str, Any]) -> tuple[str, list[int]]:
         """Record and apply one event in one transaction; (what it did, notices to send)."""

@@ -9,7 +9,8 @@
 - cold vs warm /browse in the service layer: TMDB calls for 100 concurrent cold requests of one
   list, and the warm service time;
 - the AI benchmarks of bench/ai.py (/ask's latency split, LLM calls and tokens per command, and
-  the single flight across two processes).
+  the single flight across two processes);
+- the Stripe webhook burst of bench/billing.py.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import aiohttp
 import psutil
 
 from bench.ai import ai_benchmarks
+from bench.billing import webhook_burst
 from services.runtime import open_services
 from tests.conftest import TEST_RETRY, make_settings
 from tests.fakes.discord_emu import DiscordEmulator
@@ -197,6 +199,7 @@ async def main() -> None:
     await service_benchmarks(rows)
     await process_benchmarks(rows)
     await ai_benchmarks(rows)
+    await webhook_burst(rows)
     print(f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
     print("| measure | result |\n|---|---|")
     for name, value in rows:

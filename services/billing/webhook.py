@@ -1,8 +1,9 @@
 """POST /webhooks/stripe: signed events, each applied exactly once, in any order.
 
-- The signature is checked on the raw bytes (`stripe.Webhook.construct_event`, which also
-  rejects timestamps more than 5 minutes old); a timestamp more than 5 minutes in the future is
-  rejected too. Anything unverified is a 4xx and writes nothing.
+- The signature is checked on the raw bytes by the stripe library (`WebhookSignature.verify_header`,
+  which is what `Webhook.construct_event` runs, and which rejects timestamps more than 5 minutes
+  old); a timestamp more than 5 minutes in the future is rejected too. Anything unverified is a
+  4xx and writes nothing.
 - One transaction records the event id and applies its effect: a duplicate, even one arriving
   at the same moment, finds the id taken and changes nothing. Whatever fails (the database, a
   Stripe read) rolls the whole event back and answers 5xx, so Stripe sends it again.
@@ -13,10 +14,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import stripe
 from aiohttp import web
 
@@ -57,11 +62,21 @@ def _future(header: str | None) -> bool:
     return False
 
 
+@dataclass
+class Arrival:
+    event_id: str
+    event_type: str
+    obj: dict[str, Any]
+    result: asyncio.Future[tuple[str, list[int]]]
+
+
 class StripeWebhook:
     def __init__(self, billing: BillingService, secret: str, metrics: Metrics) -> None:
         self._billing = billing
         self._secret = secret
         self._metrics = metrics
+        self._waiting: dict[str, list[Arrival]] = {}  # per customer, events not yet taken up
+        self._flushes: set[asyncio.Task[None]] = set()
 
     async def handle(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
@@ -74,14 +89,18 @@ class StripeWebhook:
         payload = await request.read()  # the app refuses bodies over 1 MiB (413)
         header = request.headers.get("Stripe-Signature")
         try:
-            event = stripe.Webhook.construct_event(payload, header, self._secret, tolerance=TOLERANCE)
+            # The library's own check (HMAC of "t.payload", past tolerance); the event is then read
+            # as plain JSON, which is all we use of it.
+            stripe.WebhookSignature.verify_header(payload.decode("utf-8"), header, self._secret, TOLERANCE)
+            data = json.loads(payload)
         except stripe.SignatureVerificationError:
             return web.json_response({"error": "bad signature"}, status=400), "rejected"
-        except ValueError:  # signed, but not JSON (or not an event)
+        except ValueError:  # signed, but not UTF-8 JSON
             return web.json_response({"error": "not an event"}, status=400), "rejected"
         if _future(header):
             return web.json_response({"error": "timestamp in the future"}, status=400), "rejected"
-        data = event.to_dict()
+        if not isinstance(data, dict):
+            return web.json_response({"error": "not an event"}, status=400), "rejected"
         event_id, event_type = data.get("id"), data.get("type")
         obj = (data.get("data") or {}).get("object")
         if not isinstance(event_id, str) or not isinstance(event_type, str) or not isinstance(obj, dict):
@@ -96,33 +115,73 @@ class StripeWebhook:
         return web.json_response({"received": True, "outcome": outcome}), outcome
 
     async def apply(self, event_id: str, event_type: str, obj: dict[str, Any]) -> tuple[str, list[int]]:
-        """Record and apply one event in one transaction; (what it did, notices to send)."""
+        """Record and apply one event; (what it did, notices to send once committed).
+
+        Events of one customer that arrive while that customer is being synced wait, then go
+        together: one transaction records each of their ids and applies them with one read
+        of Stripe (which is all any of them asks for). If it fails, all of them fail (5xx).
+        """
         customer = _customer(obj)
         if customer is None or (event_type not in SUBSCRIPTION_EVENTS and event_type != "checkout.session.completed"):
             return await self._record_only(event_id, event_type, "ignored"), []
-        async with self._billing.customer_lock(customer), self._billing.db.transaction() as conn:
-            if not await repo.record_event(conn, event_id, event_type):
-                return "duplicate", []
-            account = await repo.account_by_customer(conn, customer)
-            outcome = "applied"
-            if account is None:
-                outcome = "ignored: unknown customer"
-            elif event_type == "checkout.session.completed" and obj.get("client_reference_id") != str(
-                account.discord_id
-            ):
-                # Only the user who started this checkout (whose customer it is) can be linked.
-                outcome = "ignored: the checkout is not that customer's"
-            notices: list[int] = []
-            if outcome == "applied":
+        waiting = self._waiting.setdefault(customer, [])
+        arrival = Arrival(event_id, event_type, obj, asyncio.get_running_loop().create_future())
+        waiting.append(arrival)
+        if len(waiting) == 1:
+            flush = asyncio.create_task(self._apply_waiting(customer), name=f"stripe-sync:{customer}")
+            self._flushes.add(flush)
+            flush.add_done_callback(self._flushes.discard)
+        return await asyncio.shield(arrival.result)
+
+    async def _apply_waiting(self, customer: str) -> None:
+        async with self._billing.customer_lock(customer):
+            batch = self._waiting.pop(customer, [])
+            try:
+                results = await self._apply_batch(customer, batch)
+            except BaseException as exc:
+                for arrival in batch:
+                    if not arrival.result.done():
+                        arrival.result.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                return
+        for arrival, result in zip(batch, results, strict=True):
+            arrival.result.set_result(result)
+
+    async def _apply_batch(self, customer: str, batch: list[Arrival]) -> list[tuple[str, list[int]]]:
+        async with self._billing.db.transaction() as conn:
+            outcomes = []
+            for arrival in batch:
+                outcomes.append(await self._admit(conn, customer, arrival))
+            results: list[tuple[str, list[int]]] = [(outcome, []) for outcome in outcomes]
+            applied = [i for i, outcome in enumerate(outcomes) if outcome == "applied"]
+            if applied:
                 change = await self._billing.apply_sync(conn, customer)
-                if event_type == "invoice.payment_failed" and change is not None:
-                    notice = await repo.add_notice(
-                        conn, change.discord_id, "payment_failed", f"payment_failed:{obj.get('id')}"
-                    )
-                    notices += [notice] if notice else []
-                notices += list(change.notices) if change else []
-            await repo.set_event_outcome(conn, event_id, outcome)
-        return outcome, notices
+                if change is not None:
+                    results[applied[-1]][1].extend(change.notices)
+                    for i in applied:
+                        arrival = batch[i]
+                        if arrival.event_type == "invoice.payment_failed":
+                            key = f"payment_failed:{arrival.obj.get('id')}"
+                            if notice := await repo.add_notice(conn, change.discord_id, "payment_failed", key):
+                                results[i][1].append(notice)
+            for arrival, (outcome, _) in zip(batch, results, strict=True):
+                if outcome != "duplicate":
+                    await repo.set_event_outcome(conn, arrival.event_id, outcome)
+        return results
+
+    async def _admit(self, conn: asyncpg.Connection, customer: str, arrival: Arrival) -> str:
+        """Record the event's id; what it may do: applied, duplicate or ignored (and why)."""
+        if not await repo.record_event(conn, arrival.event_id, arrival.event_type):
+            return "duplicate"
+        account = await repo.account_by_customer(conn, customer)
+        if account is None:
+            return "ignored: unknown customer"
+        checkout = arrival.event_type == "checkout.session.completed"
+        if checkout and arrival.obj.get("client_reference_id") != str(account.discord_id):
+            # Only the user who started this checkout (whose customer it is) can be linked.
+            return "ignored: the checkout is not that customer's"
+        return "applied"
 
     async def _record_only(self, event_id: str, event_type: str, outcome: str) -> str:
         async with self._billing.db.transaction() as conn:

@@ -63,7 +63,7 @@ class Database:
 
 
 @asynccontextmanager
-async def open_database(dsn: str, *, min_size: int = 1, max_size: int = 10) -> AsyncIterator[Database]:
+async def open_database(dsn: str, *, min_size: int = 1, max_size: int = 20) -> AsyncIterator[Database]:
     """Create the pool once; a database that cannot be reached at start is a DatabaseUnavailable."""
     try:
         pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, timeout=10, command_timeout=30)

@@ -1,0 +1,178 @@
+"""The webhook burst: 50 users' subscription lifecycles (checkout, payment failed, paid again,
+a third cancelled), a third of the events sent twice, all shuffled and posted at once, signed,
+to `marquee web` in its own process, as in production (embedded PostgreSQL and Redis, the
+official stripe client against the fake Stripe in the benchmark's process). Throughput, p50/p99
+latency per delivery, and whether anything was lost or applied twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from services.embedded import embedded_postgres, embedded_redis
+from tests.billing_env import Billing, billing_loop
+from tests.conftest import make_settings
+from tests.fakes.stripe import FakeStripe
+from tests.fakes.tmdb import FakeTMDB
+from tests.process import MarqueeProcess, base_env, free_port
+
+USERS = 50
+PACED = 20
+
+Rows = list[tuple[str, str]]
+
+
+async def wait_health(port: int) -> None:
+    deadline = time.monotonic() + 60
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/health") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError("marquee web never became healthy")
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+async def webhook_burst(rows: Rows) -> None:
+    with tempfile.TemporaryDirectory(prefix="marquee-bench-billing-") as tmp:
+        async with AsyncExitStack() as stack:
+            tmdb = await stack.enter_async_context(FakeTMDB())
+            stripe_api = await stack.enter_async_context(FakeStripe())
+            data_dir = Path(tmp) / "data"
+            dsn = await stack.enter_async_context(embedded_postgres(data_dir))
+            redis_url = await stack.enter_async_context(embedded_redis(data_dir))
+            settings = make_settings(
+                tmdb_token=tmdb.token,
+                tmdb_api_base=tmdb.base_url,
+                database_url=dsn,
+                redis_url=redis_url,
+                marquee_data_dir=data_dir,
+            )
+            loop = await stack.enter_async_context(billing_loop(settings, stripe_api))
+            port = free_port()
+            env = base_env(
+                DATABASE_URL=dsn,
+                REDIS_URL=redis_url,
+                TMDB_TOKEN=tmdb.token,
+                TMDB_API_BASE=tmdb.base_url,
+                STRIPE_SECRET_KEY=stripe_api.secret_key,
+                STRIPE_WEBHOOK_SECRET=stripe_api.webhook_secret,
+                STRIPE_PRO_PRICE_ID=stripe_api.price_id,
+                STRIPE_API_BASE=stripe_api.base_url,
+                MARQUEE_DATA_DIR=str(data_dir),
+                WEB_PORT=str(port),
+            )
+            web = await MarqueeProcess(["web"], env, Path(tmp)).start()
+            stack.push_async_callback(web.stop)
+            await wait_health(port)
+            loop.url = f"http://127.0.0.1:{port}"
+            all_at_once = await burst(loop, stripe_api, range(1, USERS + 1), None)
+            paced = await burst(loop, stripe_api, range(USERS + 1, 2 * USERS + 1), PACED)
+    for name, result in (("all at once", all_at_once), (f"at most {PACED} in flight", paced)):
+        rows.append(
+            (
+                f"webhook burst, {name}: {result.deliveries} signed deliveries ({result.events} events, "
+                f"{result.deliveries - result.events} duplicates) over {USERS} users: throughput; p50 / p99",
+                f"{result.deliveries / result.elapsed:.0f} deliveries/s ({result.elapsed:.2f} s in all); "
+                f"{ms(statistics.median(result.latencies))} / {ms(p99(result.latencies))}",
+            )
+        )
+        rows.append(
+            (
+                f"webhook burst, {name}: non-2xx / lost / applied twice / users on the wrong tier / "
+                "payment-failed DMs owed",
+                f"{result.failed} / {result.lost} / {result.twice} / {result.wrong} / {result.failed_dms} "
+                f"(one per user)",
+            )
+        )
+
+
+@dataclass
+class Burst:
+    deliveries: int
+    events: int
+    elapsed: float
+    latencies: list[float]
+    failed: int
+    lost: int
+    twice: int
+    wrong: int
+    failed_dms: int
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[round(0.99 * (len(ordered) - 1))]
+
+
+async def burst(loop: Billing, stripe_api: FakeStripe, users: range, in_flight: int | None) -> Burst:
+    expected: dict[int, str] = {}
+    events: list[dict[str, Any]] = []
+    for user in users:
+        await loop.services.billing.checkout_url(user)
+        session = next(s for s in stripe_api.sessions.values() if s["client_reference_id"] == str(user))
+        lifecycle = stripe_api.complete_checkout(session["id"])
+        sub_id = lifecycle[1]["data"]["object"]["id"]
+        lifecycle += stripe_api.fail_payment(sub_id)
+        lifecycle.append(stripe_api.set_status(sub_id, "active"))
+        if user % 3 == 0:
+            lifecycle.append(stripe_api.cancel(sub_id))
+        expected[user] = "free" if user % 3 == 0 else "pro"
+        events += lifecycle
+    copies = events + random.Random(users.start).sample(events, max(len(events) // 3, 500 - len(events)))
+    random.Random(users.start + 1).shuffle(copies)
+    signed = [stripe_api.signed(e) for e in copies]
+    gate = asyncio.Semaphore(in_flight or len(signed))
+
+    async def deliver(body: bytes, header: str) -> tuple[float, int, str]:
+        async with gate:
+            began = time.perf_counter()
+            status, answer = await loop.post(body, header)
+            return time.perf_counter() - began, status, str(answer.get("outcome"))
+
+    began = time.perf_counter()
+    results = await asyncio.gather(*(deliver(b, h) for b, h in signed))
+    elapsed = time.perf_counter() - began
+    ids = [e["id"] for e in events]
+    async with loop.services.db.connection() as conn:
+        recorded = await conn.fetchval("SELECT count(*) FROM stripe_events WHERE id = ANY($1)", ids)
+        failed_dms = await conn.fetchval(
+            "SELECT count(*) FROM billing_notices WHERE kind = 'payment_failed' AND discord_id = ANY($1)", list(users)
+        )
+    tiers = {u: await loop.tier(u) for u in expected}
+    return Burst(
+        deliveries=len(copies),
+        events=len(events),
+        elapsed=elapsed,
+        latencies=[r[0] for r in results],
+        failed=sum(r[1] != 200 for r in results),
+        lost=len(events) - recorded,
+        twice=sum(r[2] == "applied" for r in results) - len(events),
+        wrong=sum(tiers[u] != expected[u] for u in expected),
+        failed_dms=failed_dms,
+    )
+
+
+if __name__ == "__main__":
+    out: Rows = []
+    asyncio.run(webhook_burst(out))
+    print("| measure | result |\n|---|---|")
+    for name, value in out:
+        print(f"| {name} | {value} |")

@@ -21,6 +21,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+from bench.common import Rows, ms, p99
 from bot.cogs.ask import answer_embed, answer_view
 from services.ai.matching import match_suggestions
 from services.ai.schemas import Suggestion
@@ -36,17 +37,6 @@ LLM_LATENCY = 0.5
 TMDB_LATENCY = 0.05
 ASKS = 50
 FLIGHT = 100
-
-Rows = list[tuple[str, str]]
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds >= 0.01 else f"{seconds * 1000:.1f} ms"
-
-
-def p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
 def llm_seconds(services: Services) -> float:

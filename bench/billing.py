@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
+from bench.common import Rows, ms, p99, wait_health
 from services.embedded import embedded_postgres, embedded_redis
 from tests.billing_env import Billing, billing_loop
 from tests.conftest import make_settings
@@ -28,26 +27,6 @@ from tests.process import MarqueeProcess, base_env, free_port
 
 USERS = 50
 PACED = 20
-
-Rows = list[tuple[str, str]]
-
-
-async def wait_health(port: int) -> None:
-    deadline = time.monotonic() + 60
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/health") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise TimeoutError("marquee web never became healthy")
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms"
 
 
 async def webhook_burst(rows: Rows) -> None:
@@ -81,7 +60,7 @@ async def webhook_burst(rows: Rows) -> None:
             )
             web = await MarqueeProcess(["web"], env, Path(tmp)).start()
             stack.push_async_callback(web.stop)
-            await wait_health(port)
+            await wait_health(port, time.monotonic() + 60)
             loop.url = f"http://127.0.0.1:{port}"
             all_at_once = await burst(loop, stripe_api, range(1, USERS + 1), None)
             paced = await burst(loop, stripe_api, range(USERS + 1, 2 * USERS + 1), PACED)
@@ -117,25 +96,14 @@ class Burst:
     failed_dms: int
 
 
-def p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[round(0.99 * (len(ordered) - 1))]
-
-
 async def burst(loop: Billing, stripe_api: FakeStripe, users: range, in_flight: int | None) -> Burst:
     expected: dict[int, str] = {}
     events: list[dict[str, Any]] = []
     for user in users:
         await loop.services.billing.checkout_url(user)
         session = next(s for s in stripe_api.sessions.values() if s["client_reference_id"] == str(user))
-        lifecycle = stripe_api.complete_checkout(session["id"])
-        sub_id = lifecycle[1]["data"]["object"]["id"]
-        lifecycle += stripe_api.fail_payment(sub_id)
-        lifecycle.append(stripe_api.set_status(sub_id, "active"))
-        if user % 3 == 0:
-            lifecycle.append(stripe_api.cancel(sub_id))
+        events += stripe_api.lifecycle(session["id"], cancelled=user % 3 == 0)
         expected[user] = "free" if user % 3 == 0 else "pro"
-        events += lifecycle
     copies = events + random.Random(users.start).sample(events, max(len(events) // 3, 500 - len(events)))
     random.Random(users.start + 1).shuffle(copies)
     signed = [stripe_api.signed(e) for e in copies]

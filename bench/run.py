@@ -26,11 +26,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import psutil
 
 from bench.ai import ai_benchmarks
 from bench.billing import webhook_burst
+from bench.common import ms, percentile, wait_health
 from services.runtime import open_services
 from tests.conftest import TEST_RETRY, make_settings
 from tests.fakes.discord_emu import DiscordEmulator
@@ -39,28 +39,6 @@ from tests.process import MarqueeProcess, base_env, free_port
 
 CONCURRENCY = 100
 DRAIN_COMMANDS = 20
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
-
-
-async def wait_health(port: int, deadline: float) -> None:
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/health") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    raise TimeoutError("marquee never became healthy")
 
 
 async def start(emu: Any, env: dict[str, str], cwd: Path) -> tuple[MarqueeProcess, float, float]:

@@ -124,6 +124,16 @@ class FakeStripe(LoopbackServer):
         invoice = self.invoice(sub_id, "open")
         return [self.event("invoice.payment_failed", invoice), self.set_status(sub_id, "past_due")]
 
+    def lifecycle(self, session_id: str, *, cancelled: bool) -> list[dict[str, Any]]:
+        """A customer's whole story: checkout, a failed payment, paid again, then cancelled or not."""
+        events = self.complete_checkout(session_id)
+        sub_id = events[1]["data"]["object"]["id"]
+        events += self.fail_payment(sub_id)
+        events.append(self.set_status(sub_id, "active"))
+        if cancelled:
+            events.append(self.cancel(sub_id))
+        return events
+
     def invoice(self, sub_id: str, status: str) -> dict[str, Any]:
         return {
             "id": self.new_id("in"),

@@ -159,3 +159,25 @@ async def test_with_billing_off_the_pro_gate_is_open(bot: Any, emulator: Any) ->
     await add_pro_command(bot, emulator)
     msg = await answer(emulator, "prodemo", {"query": "anything"})
     assert msg["content"] == "Pro answer for anything"
+
+
+async def test_a_notice_to_closed_dms_is_recorded_and_never_fails_the_webhook(
+    settings: Settings, stripe_api: FakeStripe, emulator: Any
+) -> None:
+    bob = emulator.bob
+    emulator.block_dms(bob)
+    async with billing_loop(settings, stripe_api, emulator) as loop:
+        msg = await answer(emulator, "upgrade", user=bob)
+        session_id = link_buttons(msg)[0]["url"].rsplit("/", 1)[-1]
+        assert await loop.send(*stripe_api.complete_checkout(session_id)) == [200, 200, 200]
+        assert await loop.tier(int(bob["id"])) == "pro"
+
+        async def failure() -> str | None:
+            async with loop.services.db.connection() as conn:
+                return await conn.fetchval("SELECT failure FROM billing_notices WHERE discord_id = $1", int(bob["id"]))
+
+        deadline = time.monotonic() + 10
+        while (reason := await failure()) is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert reason == "the user's DMs are closed"
+        assert emulator.dms(bob) == []

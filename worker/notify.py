@@ -2,7 +2,8 @@
 
 Each notice is sent at most once: the job claims the notice row (locked, unsent) in a
 transaction and marks it sent in the same one; a DM that Discord refuses because the user
-closed their DMs is given up on (and recorded), never retried and never a failed webhook.
+closed their DMs is given up on (and recorded), never retried and never a failed webhook. What
+may pass (Discord's 429 and 5xx, Stripe down for the portal link) is retried by arq later.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import aiohttp
 from arq import Retry
 
 from services.db import billing as repo
+from services.errors import MarqueeError
 from services.runtime import Services
 
 log = logging.getLogger(__name__)
@@ -24,8 +26,8 @@ DMS_CLOSED = 50007
 TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 
-class DMsClosed(Exception):
-    pass
+class DMRefused(Exception):
+    """Discord will not take this DM (closed DMs, an unknown user): recorded, never retried."""
 
 
 @dataclass(frozen=True)
@@ -52,14 +54,14 @@ class DiscordDMs:
         try:
             async with self._session.post(self._base + path, json=body, headers=self._headers, timeout=TIMEOUT) as resp:
                 data = await resp.json(content_type=None)
-                if resp.status == 403 and isinstance(data, dict) and data.get("code") == DMS_CLOSED:
-                    raise DMsClosed()
+                code = data.get("code") if isinstance(data, dict) else None
                 if resp.status == 429:
                     raise Retry(defer=float(data.get("retry_after", 5)) if isinstance(data, dict) else 5)
                 if resp.status >= 500:
                     raise Retry(defer=10)
                 if resp.status >= 400:
-                    raise RuntimeError(f"Discord answered {resp.status} to {path}")
+                    reason = "the user's DMs are closed" if code == DMS_CLOSED else f"HTTP {resp.status} (code {code})"
+                    raise DMRefused(reason)
                 return data if isinstance(data, dict) else {}
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise Retry(defer=10) from exc
@@ -83,12 +85,15 @@ async def send_notice(services: Services, dms: DiscordDMs, notice_id: int) -> st
         notice = await repo.claim_notice(conn, notice_id)
         if notice is None:
             return "already sent"
-        dm = await message_for(services, notice)
+        try:
+            dm = await message_for(services, notice)
+        except MarqueeError as exc:  # Stripe or the database, for the portal link: later
+            raise Retry(defer=30) from exc
         try:
             await dms.send(notice.discord_id, dm)
-        except DMsClosed:
-            await repo.finish_notice(conn, notice_id, failure="the user's DMs are closed")
-            log.info("billing notice %d not delivered: DMs closed", notice_id)
-            return "dms closed"
+        except DMRefused as exc:
+            await repo.finish_notice(conn, notice_id, failure=str(exc))
+            log.info("billing notice %d not delivered: %s", notice_id, exc)
+            return f"not delivered: {exc}"
         await repo.finish_notice(conn, notice_id)
     return "sent"

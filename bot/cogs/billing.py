@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot import embeds
 from services.billing.service import Plan
+from services.errors import StripeUnavailable
 
 if TYPE_CHECKING:
     from bot.client import MarqueeBot
@@ -77,7 +78,12 @@ class Billing(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         billing = self.bot.services.billing
         plan = await billing.plan(interaction.user.id)
-        portal = await billing.portal_url(interaction.user.id) if billing.enabled and plan.has_subscription else None
+        portal = None
+        if billing.enabled and plan.has_subscription:
+            try:
+                portal = await billing.portal_url(interaction.user.id)
+            except StripeUnavailable:
+                portal = None  # the plan is ours to show; only the button needs Stripe
         if portal:
             await interaction.followup.send(
                 embed=plan_embed(plan), view=link_view("Manage billing", portal), ephemeral=True

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from discord import app_commands
 from discord.ext import commands
@@ -16,6 +16,17 @@ from services.config import Settings
 from tests.billing_env import Billing, billing_loop
 from tests.fakes.stripe import FakeStripe
 from tests.helpers import answer, embed, is_ephemeral, link_buttons
+
+T = TypeVar("T")
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], seconds: float = 10.0) -> T:
+    """What `probe` returns once it returns something (it is asked every 50 ms)."""
+    for _ in range(int(seconds / 0.05)):
+        if (value := await probe()) is not None:
+            return value
+        await asyncio.sleep(0.05)
+    raise TimeoutError("timed out waiting")
 
 
 async def until(condition: Callable[[], bool], seconds: float = 10.0, what: str = "the condition") -> None:
@@ -176,8 +187,5 @@ async def test_a_notice_to_closed_dms_is_recorded_and_never_fails_the_webhook(
             async with loop.services.db.connection() as conn:
                 return await conn.fetchval("SELECT failure FROM billing_notices WHERE discord_id = $1", int(bob["id"]))
 
-        deadline = time.monotonic() + 10
-        while (reason := await failure()) is None and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        assert reason == "the user's DMs are closed"
+        assert await eventually(failure) == "the user's DMs are closed"
         assert emulator.dms(bob) == []

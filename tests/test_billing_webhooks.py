@@ -195,3 +195,34 @@ async def test_a_burst_of_500_shuffled_events_with_duplicates(loop: Billing, str
     payment_failed = {r["discord_id"]: r["n"] for r in per_user if r["kind"] == "payment_failed"}
     assert payment_failed == {user: 1 for user in expected}  # one DM per failed invoice, never per copy
     assert all(r["n"] <= 3 for r in per_user)  # changes of tier, never copies
+
+
+async def test_a_stop_mid_webhook_finishes_the_event_and_answers_it(settings: Settings, stripe_api: FakeStripe) -> None:
+    import aiohttp
+
+    from services.runtime import open_services
+    from services.web import serve_web
+    from tests.billing_env import billing_settings
+    from tests.conftest import TEST_RETRY
+
+    async with open_services(billing_settings(settings, stripe_api), tmdb_retry=TEST_RETRY) as services:
+        loop = Billing(services, stripe_api, "", None)  # type: ignore[arg-type]  # only its helpers are used
+        customer = await customer_of(loop, 1)
+        event = stripe_api.complete_checkout(session_of(stripe_api, customer))[1]
+        stripe_api.latency = 1.0  # the Stripe read is under way when the stop comes
+        async with aiohttp.ClientSession() as http:
+            async with serve_web(services, "127.0.0.1", 0) as runner:
+                host, port = runner.addresses[0][:2]
+                body, header = stripe_api.signed(event)
+                delivery = asyncio.create_task(
+                    http.post(f"http://{host}:{port}/webhooks/stripe", data=body, headers={"Stripe-Signature": header})
+                )
+                for _ in range(200):  # until the receiver is reading the subscription from Stripe
+                    if any(p == "/subscriptions" for _, p, _ in stripe_api.requests):
+                        break
+                    await asyncio.sleep(0.01)
+            # serve_web has shut down (SIGTERM does the same): the event was finished first.
+            response = await delivery
+            assert response.status == 200 and (await response.json())["outcome"] == "applied"
+            response.release()
+        assert await loop.tier(1) == "pro"

@@ -38,3 +38,4 @@ def add_billing_routes(app: web.Application, webhook: StripeWebhook | None) -> N
     app.router.add_get("/billing/cancel", cancel)
     if webhook is not None:
         app.router.add_post("/webhooks/stripe", webhook.handle)
+        app.on_shutdown.append(webhook.drain)

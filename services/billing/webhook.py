@@ -33,6 +33,7 @@ from services.metrics import Metrics
 log = logging.getLogger(__name__)
 
 TOLERANCE = 300  # seconds, either way
+DRAIN_SECONDS = 10.0
 SUBSCRIPTION_EVENTS = {
     "customer.subscription.created",
     "customer.subscription.updated",
@@ -132,6 +133,12 @@ class StripeWebhook:
             self._flushes.add(flush)
             flush.add_done_callback(self._flushes.discard)
         return await asyncio.shield(arrival.result)
+
+    async def drain(self, app: web.Application | None = None) -> None:
+        """At shutdown: let the events already taken up finish (bounded), so each is applied or
+        rolled back whole and its sender answered."""
+        if self._flushes:
+            await asyncio.wait(set(self._flushes), timeout=DRAIN_SECONDS)
 
     async def _apply_waiting(self, customer: str) -> None:
         async with self._billing.customer_lock(customer):

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import Rows, ms, p99, wait_health
+from bench.common import Rows, ms, p99
 from services.embedded import embedded_postgres, embedded_redis
 from tests.billing_env import Billing, billing_loop
 from tests.conftest import make_settings
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.tmdb import FakeTMDB
-from tests.process import MarqueeProcess, base_env, free_port
+from tests.process import MarqueeProcess, base_env, free_port, wait_health
 
 USERS = 50
 PACED = 20

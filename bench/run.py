@@ -30,12 +30,12 @@ import psutil
 
 from bench.ai import ai_benchmarks
 from bench.billing import webhook_burst
-from bench.common import ms, percentile, wait_health
+from bench.common import ms, percentile
 from services.runtime import open_services
 from tests.conftest import TEST_RETRY, make_settings
 from tests.fakes.discord_emu import DiscordEmulator
 from tests.fakes.tmdb import FakeTMDB
-from tests.process import MarqueeProcess, base_env, free_port
+from tests.process import MarqueeProcess, base_env, free_port, wait_health
 
 CONCURRENCY = 100
 DRAIN_COMMANDS = 20

@@ -7,7 +7,10 @@ import os
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
+
+import aiohttp
 
 MARQUEE = str(Path(sys.executable).parent / "marquee")
 LEAK_MARKERS = ("Traceback", "unclosed", "never retrieved", "was destroyed but it is pending", "Exception ignored")
@@ -66,3 +69,17 @@ class MarqueeProcess:
     def kill(self) -> None:
         if self.proc is not None and self.proc.returncode is None:
             self.proc.kill()
+
+
+async def wait_health(port: int, deadline: float) -> None:
+    """Until GET /health on 127.0.0.1:port answers 200 (TimeoutError at `deadline`, monotonic)."""
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/health") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise TimeoutError("marquee never became healthy")

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from redis.asyncio import Redis
 
+from services.runtime import open_services
+from tests.billing_env import billing_settings
+from tests.conftest import TEST_RETRY, make_settings
+from tests.fakes.stripe import FakeStripe
 from tests.fakes.tmdb import FakeTMDB
-from tests.process import MarqueeProcess, base_env, free_port
+from tests.process import MarqueeProcess, base_env, free_port, wait_health
 from tests.test_e2e_process import assert_clean
 
 
@@ -56,3 +62,56 @@ async def test_web_and_worker_processes(tmp_path: Path, tmdb: FakeTMDB, database
         await redis.aclose()
     assert_clean(web.output())
     assert_clean(worker.output())
+
+
+async def test_billing_across_web_and_worker_processes(
+    tmp_path: Path, tmdb: FakeTMDB, database_url: str, redis_url: str, stripe_api: FakeStripe, emulator: Any
+) -> None:
+    """The deployment shape of docker-compose: Stripe's webhook reaches `marquee web`, and the DM
+    it owes is sent by `marquee worker` over Discord's REST API."""
+    alice = int(emulator.alice["id"])
+    settings = make_settings(
+        database_url=database_url, redis_url=redis_url, tmdb_token=tmdb.token, tmdb_api_base=tmdb.base_url
+    )
+    async with open_services(billing_settings(settings, stripe_api), tmdb_retry=TEST_RETRY) as services:
+        assert isinstance(await services.billing.checkout_url(alice), str)  # alice ran /upgrade
+    port = free_port()
+    env = base_env(
+        TMDB_TOKEN=tmdb.token,
+        TMDB_API_BASE=tmdb.base_url,
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        WEB_PORT=str(port),
+        METRICS_PORT="0",
+        STRIPE_SECRET_KEY=stripe_api.secret_key,
+        STRIPE_WEBHOOK_SECRET=stripe_api.webhook_secret,
+        STRIPE_PRO_PRICE_ID=stripe_api.price_id,
+        STRIPE_API_BASE=stripe_api.base_url,
+        PUBLIC_URL="https://marquee.example",
+        **emulator.env(),
+    )
+    web = await MarqueeProcess(["web"], env, tmp_path).start()
+    worker = await MarqueeProcess(["worker"], env, tmp_path).start()
+    try:
+        await wait_health(port, time.monotonic() + 30)
+        session_id = next(iter(stripe_api.sessions))
+        async with aiohttp.ClientSession() as http:
+            for event in stripe_api.complete_checkout(session_id):
+                body, header = stripe_api.signed(event)
+                async with http.post(
+                    f"http://127.0.0.1:{port}/webhooks/stripe", data=body, headers={"Stripe-Signature": header}
+                ) as resp:
+                    assert resp.status == 200
+        for _ in range(400):
+            if emulator.dms(emulator.alice):
+                break
+            await asyncio.sleep(0.05)
+        assert [m["content"].split(":")[0] for m in emulator.dms(emulator.alice)] == ["🎉 You're now **Marquee Pro**"]
+        assert await web.stop(signal.SIGTERM) == 0
+        assert await worker.stop(signal.SIGTERM) == 0
+    finally:
+        web.kill()
+        worker.kill()
+    assert_clean(web.output())
+    assert_clean(worker.output())
+    assert stripe_api.secret_key not in web.output() + worker.output()

@@ -51,10 +51,7 @@ async def webhook_burst(rows: Rows) -> None:
                 REDIS_URL=redis_url,
                 TMDB_TOKEN=tmdb.token,
                 TMDB_API_BASE=tmdb.base_url,
-                STRIPE_SECRET_KEY=stripe_api.secret_key,
-                STRIPE_WEBHOOK_SECRET=stripe_api.webhook_secret,
-                STRIPE_PRO_PRICE_ID=stripe_api.price_id,
-                STRIPE_API_BASE=stripe_api.base_url,
+                **stripe_api.env(),
                 MARQUEE_DATA_DIR=str(data_dir),
                 WEB_PORT=str(port),
             )

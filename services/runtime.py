@@ -105,7 +105,10 @@ async def open_services(
         catalog = MovieCatalog(tmdb, db)
         budget = TokenBudget(circuit, settings.ai_daily_token_budget, metrics)
         llm = await open_llm(settings, stack, metrics, budget, llm_policy or LLMPolicy())
-        limits = UserLimits(circuit, db, settings.ai_daily_free_quota, metrics, billing=settings.billing_enabled)
+        billing = BillingService(open_billing(settings, http), db, redis, public_url=public_url(settings))
+        limits = UserLimits(
+            circuit, settings.ai_daily_free_quota, metrics, has_pro=billing.has_pro, upsell=billing.enabled
+        )
         yield Services(
             settings=settings,
             db=db,
@@ -132,7 +135,7 @@ async def open_services(
                 language=settings.tmdb_language,
             ),
             foryou=ForYouService(llm, catalog=catalog, db=db, limits=limits),
-            billing=BillingService(open_billing(settings, http), db, redis, public_url=public_url(settings)),
+            billing=billing,
         )
 
 

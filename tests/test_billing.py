@@ -3,10 +3,7 @@ the fake Stripe, signed webhooks into the real web app, DMs sent by the real arq
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from discord import app_commands
 from discord.ext import commands
@@ -15,26 +12,7 @@ from bot.gate import pro_command
 from services.config import Settings
 from tests.billing_env import Billing, billing_loop
 from tests.fakes.stripe import FakeStripe
-from tests.helpers import answer, embed, is_ephemeral, link_buttons
-
-T = TypeVar("T")
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], seconds: float = 10.0) -> T:
-    """What `probe` returns once it returns something (it is asked every 50 ms)."""
-    for _ in range(int(seconds / 0.05)):
-        if (value := await probe()) is not None:
-            return value
-        await asyncio.sleep(0.05)
-    raise TimeoutError("timed out waiting")
-
-
-async def until(condition: Callable[[], bool], seconds: float = 10.0, what: str = "the condition") -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
+from tests.helpers import answer, embed, eventually, is_ephemeral, link_buttons, until
 
 
 def dm_texts(emulator: Any, user: dict[str, Any]) -> list[str]:
@@ -78,7 +56,8 @@ async def test_upgrade_dms_the_checkout_link_and_payment_makes_the_user_pro(
 
         # The same events again (Stripe retries): nothing changes, and no second DM.
         sub_id = next(iter(stripe_api.subscriptions))
-        assert await loop.send(*[stripe_api.event("customer.subscription.created", stripe_api.subscriptions[sub_id])])
+        again_created = stripe_api.event("customer.subscription.created", stripe_api.subscriptions[sub_id])
+        assert await loop.send(again_created) == [200]
         async with loop.services.db.connection() as conn:
             assert await conn.fetchval("SELECT count(*) FROM billing_notices") == 1
 

@@ -9,7 +9,7 @@ from tests.fakes.discord_emu import DiscordEmulator
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.tmdb import FakeTMDB
-from tests.process import MarqueeProcess, base_env, free_port
+from tests.process import MarqueeProcess, base_env, free_port, stores_env
 
 
 async def run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
@@ -53,11 +53,10 @@ async def test_database_unreachable_at_start(tmp_path: Path) -> None:
 async def test_doctor_checks_everything(
     tmp_path: Path, tmdb: FakeTMDB, emulator: Any, database_url: str, redis_url: str, llm: FakeOpenAI
 ) -> None:
-    env = base_env(
-        TMDB_TOKEN=tmdb.token,
-        TMDB_API_BASE=tmdb.base_url,
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
+    env = stores_env(
+        tmdb,
+        database_url,
+        redis_url,
         **emulator.env(),
     )
     code, out = await run(["doctor"], env, tmp_path)
@@ -102,11 +101,10 @@ async def test_a_refused_discord_token_is_one_line(
     tmp_path: Path, tmdb: FakeTMDB, database_url: str, redis_url: str
 ) -> None:
     async with DiscordEmulator(token="the-real-token") as strict:
-        env = base_env(
-            TMDB_TOKEN=tmdb.token,
-            TMDB_API_BASE=tmdb.base_url,
-            DATABASE_URL=database_url,
-            REDIS_URL=redis_url,
+        env = stores_env(
+            tmdb,
+            database_url,
+            redis_url,
             WEB_PORT=str(free_port()),
             **strict.env("a-wrong-token"),
         )
@@ -134,15 +132,11 @@ async def test_billing_reconcile_prints_what_it_changed(
         )
     finally:
         await conn.close()
-    env = base_env(
-        TMDB_TOKEN=tmdb.token,
-        TMDB_API_BASE=tmdb.base_url,
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        STRIPE_SECRET_KEY=stripe_api.secret_key,
-        STRIPE_WEBHOOK_SECRET=stripe_api.webhook_secret,
-        STRIPE_PRO_PRICE_ID=stripe_api.price_id,
-        STRIPE_API_BASE=stripe_api.base_url,
+    env = stores_env(
+        tmdb,
+        database_url,
+        redis_url,
+        **stripe_api.env(),
         PUBLIC_URL="https://marquee.example",
     )
     code, out = await run(["billing", "reconcile"], env, tmp_path)

@@ -19,7 +19,7 @@ import psutil
 from services.runtime import Services
 from tests.fakes.tmdb import FakeTMDB
 from tests.helpers import is_ephemeral, visible_answer
-from tests.process import MarqueeProcess, base_env, free_port
+from tests.process import MarqueeProcess, base_env, free_port, stores_env
 from tests.test_e2e_process import assert_clean
 from worker.jobs import warm_lists
 
@@ -50,11 +50,10 @@ async def bot_process(
 ) -> AsyncIterator[MarqueeProcess]:
     """`marquee bot` connected to the emulator with its commands synced; killed if still running,
     and its output checked for leaks, when the test is done with it."""
-    env = base_env(
-        TMDB_TOKEN=tmdb.token,
-        TMDB_API_BASE=tmdb.base_url,
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
+    env = stores_env(
+        tmdb,
+        database_url,
+        redis_url,
         METRICS_PORT=str(metrics_port),
         **emulator.env(),
     )

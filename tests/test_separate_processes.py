@@ -16,17 +16,17 @@ from tests.billing_env import billing_settings
 from tests.conftest import TEST_RETRY, make_settings
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.tmdb import FakeTMDB
-from tests.process import MarqueeProcess, base_env, free_port, wait_health
+from tests.helpers import until
+from tests.process import MarqueeProcess, free_port, stores_env, wait_health
 from tests.test_e2e_process import assert_clean
 
 
 async def test_web_and_worker_processes(tmp_path: Path, tmdb: FakeTMDB, database_url: str, redis_url: str) -> None:
     port = free_port()
-    env = base_env(
-        TMDB_TOKEN=tmdb.token,
-        TMDB_API_BASE=tmdb.base_url,
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
+    env = stores_env(
+        tmdb,
+        database_url,
+        redis_url,
         WEB_PORT=str(port),
     )
     web = await MarqueeProcess(["web"], env, tmp_path).start()
@@ -76,17 +76,13 @@ async def test_billing_across_web_and_worker_processes(
     async with open_services(billing_settings(settings, stripe_api), tmdb_retry=TEST_RETRY) as services:
         assert isinstance(await services.billing.checkout_url(alice), str)  # alice ran /upgrade
     port = free_port()
-    env = base_env(
-        TMDB_TOKEN=tmdb.token,
-        TMDB_API_BASE=tmdb.base_url,
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
+    env = stores_env(
+        tmdb,
+        database_url,
+        redis_url,
         WEB_PORT=str(port),
         METRICS_PORT="0",
-        STRIPE_SECRET_KEY=stripe_api.secret_key,
-        STRIPE_WEBHOOK_SECRET=stripe_api.webhook_secret,
-        STRIPE_PRO_PRICE_ID=stripe_api.price_id,
-        STRIPE_API_BASE=stripe_api.base_url,
+        **stripe_api.env(),
         PUBLIC_URL="https://marquee.example",
         **emulator.env(),
     )
@@ -102,10 +98,7 @@ async def test_billing_across_web_and_worker_processes(
                     f"http://127.0.0.1:{port}/webhooks/stripe", data=body, headers={"Stripe-Signature": header}
                 ) as resp:
                     assert resp.status == 200
-        for _ in range(400):
-            if emulator.dms(emulator.alice):
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: bool(emulator.dms(emulator.alice)), 20, "the DM")
         assert [m["content"].split(":")[0] for m in emulator.dms(emulator.alice)] == ["🎉 You're now **Marquee Pro**"]
         assert await web.stop(signal.SIGTERM) == 0
         assert await worker.stop(signal.SIGTERM) == 0

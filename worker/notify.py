@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
+import discord
 from arq import Retry
 
 from services.db import billing as repo
@@ -21,9 +21,7 @@ from services.runtime import Services
 
 log = logging.getLogger(__name__)
 
-DISCORD_API = "https://discord.com/api/v10"
 DMS_CLOSED = 50007
-TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 
 class DMRefused(Exception):
@@ -37,43 +35,49 @@ class DM:
 
 
 class DiscordDMs:
-    def __init__(self, session: aiohttp.ClientSession, token: str, api_base: str | None) -> None:
-        self._session = session
-        self._headers = {"Authorization": f"Bot {token}"}
-        self._base = (api_base or DISCORD_API).rstrip("/")
+    """DMs through discord.py's REST client (its rate limits handled as the bot's are), logged in
+    on first use and closed with the worker."""
+
+    def __init__(self, token: str, api_base: str | None) -> None:
+        if api_base:
+            discord.http.Route.BASE = api_base.rstrip("/")  # as the bot does (REST proxies, the emulator)
+        self._token = token
+        self._client: discord.Client | None = None
 
     async def send(self, user_id: int, dm: DM) -> None:
-        channel = await self._post("/users/@me/channels", {"recipient_id": str(user_id)})
-        body: dict[str, Any] = {"content": dm.content, "allowed_mentions": {"parse": []}}
+        view = discord.ui.View(timeout=None)
         if dm.link:
-            label, url = dm.link
-            body["components"] = [{"type": 1, "components": [{"type": 2, "style": 5, "label": label, "url": url}]}]
-        await self._post(f"/channels/{channel['id']}/messages", body)
-
-    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+            view.add_item(discord.ui.Button(label=dm.link[0], url=dm.link[1]))
         try:
-            async with self._session.post(self._base + path, json=body, headers=self._headers, timeout=TIMEOUT) as resp:
-                data = await resp.json(content_type=None)
-                code = data.get("code") if isinstance(data, dict) else None
-                if resp.status == 429:
-                    raise Retry(defer=float(data.get("retry_after", 5)) if isinstance(data, dict) else 5)
-                if resp.status >= 500:
-                    raise Retry(defer=10)
-                if resp.status >= 400:
-                    reason = "the user's DMs are closed" if code == DMS_CLOSED else f"HTTP {resp.status} (code {code})"
-                    raise DMRefused(reason)
-                return data if isinstance(data, dict) else {}
+            channel = await (await self._logged_in()).create_dm(discord.Object(user_id))
+            await channel.send(dm.content, view=view, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException as exc:
+            if exc.status >= 500:
+                raise Retry(defer=10) from exc  # discord.py already waited out any 429
+            raise DMRefused("the user's DMs are closed" if exc.code == DMS_CLOSED else f"HTTP {exc.status}") from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise Retry(defer=10) from exc
+
+    async def _logged_in(self) -> discord.Client:
+        if self._client is None:
+            client = discord.Client(intents=discord.Intents.none())
+            await client.login(self._token)
+            self._client = client
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
 
 async def message_for(services: Services, notice: repo.Notice) -> DM:
     plan = await services.billing.plan(notice.discord_id)
     when = f" It renews on {plan.period_end:%-d %B %Y}." if plan.period_end else ""
     if notice.kind == "pro_started":
-        return DM(f"🎉 You're now **Marquee Pro**: `/semantic` and no daily AI cap.{when} Thank you!")
+        return DM(f"🎉 You're now **Marquee Pro**: no daily cap on `/ask` and `/foryou`.{when} Thank you!")
     if notice.kind == "payment_failed":
-        portal = await services.billing.portal_url(notice.discord_id)
+        portal = await services.billing.portal_url(plan)
         text = "Your payment for **Marquee Pro** didn't go through. Please update your payment method"
         return DM(f"{text} so Pro carries on.", ("Update payment method", portal) if portal else None)
     return DM("Your **Marquee Pro** has ended. Everything free still works; `/upgrade` any time to come back.")

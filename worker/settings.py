@@ -25,7 +25,7 @@ def create_worker(services: Services) -> Worker:
     settings = services.settings
     dms = None
     if settings.discord_token is not None:
-        dms = DiscordDMs(services.http, settings.discord_token.get_secret_value(), settings.discord_api_base)
+        dms = DiscordDMs(settings.discord_token.get_secret_value(), settings.discord_api_base)
     return Worker(
         functions=FUNCTIONS,
         cron_jobs=[
@@ -74,6 +74,9 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 
 
 async def _close(worker: Worker) -> None:
+    dms: DiscordDMs | None = worker.ctx.get("dms")
+    if dms is not None:
+        await dms.close()
     # close() also removes the health-check key, which fails when Redis is the reason we stop.
     with suppress(RedisError, OSError):
         await worker.close()

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from bot.client import MarqueeBot
 
 DMS_CLOSED = 50007
-PRO_PERKS = "`/semantic` search by meaning, and no daily cap on `/ask` and `/foryou`."
+PRO_PERKS = "no daily cap on `/ask` and `/foryou`."  # the Pro commands join this as they arrive
 
 
 def link_view(label: str, url: str) -> discord.ui.View:
@@ -33,17 +33,17 @@ def plan_embed(plan: Plan) -> discord.Embed:
     if plan.tier == "pro":
         renewal = f"Ends on {day(plan)}" if plan.cancel_at_period_end else f"Renews on {day(plan)}"
         embed = discord.Embed(title="Your plan: Marquee Pro", description=f"You have {PRO_PERKS}", colour=embeds.BRAND)
-        embed.add_field(name="Subscription", value=plan.status or "active", inline=True)
+        embed.add_field(name="Subscription", value=embeds.md(plan.status or "active", 40), inline=True)
         embed.add_field(name="Billing", value=renewal, inline=True)
         return embed
     embed = discord.Embed(
         title="Your plan: Free",
-        description=f"Everything in Marquee is free, with a daily AI allowance. **Pro** adds {PRO_PERKS}\n"
+        description=f"Everything in Marquee is free, with a daily AI allowance. **Pro** gives you {PRO_PERKS}\n"
         "Run `/upgrade` to get it.",
         colour=embeds.BRAND,
     )
     if plan.status:
-        embed.add_field(name="Last subscription", value=plan.status, inline=True)
+        embed.add_field(name="Last subscription", value=embeds.md(plan.status, 40), inline=True)
     return embed
 
 
@@ -81,7 +81,7 @@ class Billing(commands.Cog):
         portal = None
         if billing.enabled and plan.has_subscription:
             try:
-                portal = await billing.portal_url(interaction.user.id)
+                portal = await billing.portal_url(plan)
             except StripeUnavailable:
                 portal = None  # the plan is ours to show; only the button needs Stripe
         if portal:

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 
 from services.ai import prompts
 from services.ai.budget import UserLimits
-from services.ai.llm import LLM
+from services.ai.llm import LLM, require_llm
 from services.ai.matching import Pick, match_suggestions
 from services.ai.schemas import MAX_SUGGESTIONS, Suggestions
 from services.cache import Cache
@@ -24,7 +24,7 @@ from services.db import history
 from services.db import movies as movie_repo
 from services.db.pool import Database
 from services.db.users import ensure_user
-from services.errors import AIBadAnswer, AIDisabled, NoMatches
+from services.errors import AIBadAnswer, NoMatches
 from services.metrics import Metrics
 from services.text import fold
 
@@ -64,9 +64,7 @@ class AskService:
 
     def ensure_enabled(self) -> LLM:
         """The LLM, or AIDisabled (instant: commands check it before they defer)."""
-        if self._llm is None:
-            raise AIDisabled()
-        return self._llm
+        return require_llm(self._llm)
 
     def answer_key(self, query: str) -> str:
         llm = self.ensure_enabled()
@@ -79,23 +77,19 @@ class AskService:
         query = clean_query(text)
         await self._limits.admit(discord_id)
         key = self.answer_key(query)
+        # A warm answer is read first so that it never touches the quota.
         hit = await self._cache.get(key, PICKS_CODEC)
         cached = hit is not None
         if hit is not None:
             picks = hit
         else:
-            charged = await self._limits.take(discord_id)
-            try:
+            async with self._limits.charge(discord_id) as give_back:
                 picks, loaded = await self._cache.get_or_load(
                     key, ANSWER_TTL, lambda: self._answer(llm, query), PICKS_CODEC, lock_seconds=llm.policy.deadline + 5
                 )
-            except BaseException:
-                if charged:
-                    await self._limits.give_back(discord_id)
-                raise
-            cached = not loaded
-            if charged and cached:  # another request's flight answered it: free, like a cache hit
-                await self._limits.give_back(discord_id)
+                cached = not loaded
+                if cached:  # another request's flight answered it: free, like a cache hit
+                    await give_back()
         self._metrics.ask_cache.labels("hit" if cached else "miss").inc()
         search_id = await self._save(discord_id, query, picks)
         return AskAnswer(query, picks, search_id, cached)

@@ -4,10 +4,10 @@ token budget across all users (AI_DAILY_FREE_QUOTA, AI_DAILY_TOKEN_BUDGET)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
-from services.db.pool import Database
-from services.db.users import tier_of
-from services.errors import BudgetSpent, DatabaseUnavailable, QuotaExceeded, RateLimited
+from services.errors import BudgetSpent, QuotaExceeded, RateLimited
 from services.limits import DailyCounter, RateLimiter, next_utc_midnight, utc_day
 from services.metrics import Metrics
 from services.redis_circuit import RedisCircuit
@@ -50,15 +50,23 @@ class TokenBudget:
 
 class UserLimits:
     """Per user: the burst rate limit on every AI command, and the free daily quota that only
-    calls the LLM must pay for (a cached answer is free)."""
+    calls the LLM must pay for (a cached answer is free). Pro users (`has_pro`) are not capped."""
 
-    def __init__(self, circuit: RedisCircuit, db: Database, quota: int, metrics: Metrics, *, billing: bool) -> None:
+    def __init__(
+        self,
+        circuit: RedisCircuit,
+        quota: int,
+        metrics: Metrics,
+        *,
+        has_pro: Callable[[int], Awaitable[bool]],
+        upsell: bool,
+    ) -> None:
         self._rate = RateLimiter(circuit, "ai", burst=BURST, interval=INTERVAL)
         self._quota = DailyCounter(circuit, "ai_quota")
-        self._db = db
         self.quota = quota
         self._metrics = metrics
-        self._billing = billing  # with billing off nobody is Pro, and the quota guards the bill
+        self._has_pro = has_pro
+        self._upsell = upsell
 
     async def admit(self, discord_id: int) -> None:
         wait = await self._rate.hit(str(discord_id))
@@ -66,28 +74,28 @@ class UserLimits:
             self._metrics.ai_refusals.labels("rate_limit").inc()
             raise RateLimited(wait)
 
-    async def take(self, discord_id: int) -> bool:
-        """Take one of today's free requests; False when none was needed (Pro, or no cap)."""
-        if self.quota == 0 or await self._is_pro(discord_id):
-            return False
-        if not await self._quota.take(str(discord_id), self.quota):
-            self._metrics.ai_refusals.labels("quota").inc()
-            raise QuotaExceeded(self.quota, next_utc_midnight(), upsell=self._billing)
-        return True
+    @asynccontextmanager
+    async def charge(self, discord_id: int) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+        """One of today's free requests for the block (none for Pro, or with no cap), given back
+        if the block fails; the block may also give it back itself (the function it is handed)."""
+        taken = False
+        if self.quota and not await self._has_pro(discord_id):
+            if not await self._quota.take(str(discord_id), self.quota):
+                self._metrics.ai_refusals.labels("quota").inc()
+                raise QuotaExceeded(self.quota, next_utc_midnight(), upsell=self._upsell)
+            taken = True
 
-    async def _is_pro(self, discord_id: int) -> bool:
-        if not self._billing:
-            return False
+        async def give_back() -> None:
+            nonlocal taken
+            if taken:
+                taken = False
+                await self._quota.add(str(discord_id), -1)
+
         try:
-            async with self._db.connection() as conn:
-                return await tier_of(conn, discord_id) == "pro"
-        except DatabaseUnavailable:
-            log.warning("database down: counting user %d against the free AI quota", discord_id)
-            return False
-
-    async def give_back(self, discord_id: int) -> None:
-        """Return a request taken for an answer that turned out not to need the LLM."""
-        await self._quota.add(str(discord_id), -1)
+            yield give_back
+        except BaseException:
+            await give_back()
+            raise
 
     async def used(self, discord_id: int) -> int:
         return await self._quota.used(str(discord_id))

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from services.ai import prompts
 from services.ai.budget import UserLimits
-from services.ai.llm import LLM
+from services.ai.llm import LLM, require_llm
 from services.ai.matching import Pick, match_suggestions
 from services.ai.schemas import MAX_SUGGESTIONS, Suggestions, TasteProfile
 from services.catalog import MovieCatalog
@@ -27,7 +27,7 @@ from services.db import history, profiles
 from services.db import movies as movie_repo
 from services.db.pool import Database
 from services.db.users import ensure_user
-from services.errors import AIBadAnswer, AIDisabled, NoMatches, NoNewPicks, NoProfile, NotEnoughHistory
+from services.errors import AIBadAnswer, NoMatches, NoNewPicks, NoProfile, NotEnoughHistory
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +71,7 @@ class ForYouService:
         self._limits = limits
 
     def ensure_enabled(self) -> LLM:
-        if self._llm is None:
-            raise AIDisabled()
-        return self._llm
+        return require_llm(self._llm)
 
     async def picks(self, discord_id: int) -> ForYouPicks:
         llm = self.ensure_enabled()
@@ -81,14 +79,9 @@ class ForYouService:
         past = await self._history(discord_id)
         if past.size < MIN_HISTORY:
             raise NotEnoughHistory(past.size, MIN_HISTORY)
-        charged = await self._limits.take(discord_id)
-        try:
+        async with self._limits.charge(discord_id):
             profile, reused = await self._profile(llm, discord_id, past)
             picks = await self._recommend(llm, profile, past)
-        except BaseException:
-            if charged:
-                await self._limits.give_back(discord_id)
-            raise
 
         async def remember(conn: asyncpg.Connection) -> None:
             await movie_repo.upsert_movies(conn, [p.film for p in picks])

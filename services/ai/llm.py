@@ -26,7 +26,8 @@ from pydantic import BaseModel, ValidationError
 
 from services.ai.budget import TokenBudget
 from services.ai.schemas import strict_schema
-from services.errors import AIBadAnswer, AIUnavailable
+from services.backoff import retry_after_seconds
+from services.errors import AIBadAnswer, AIDisabled, AIUnavailable
 from services.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,13 @@ class LLMPolicy:
     attempts: int = 3
     base_delay: float = 0.5
     max_tokens: int = 1200
+
+
+def require_llm(llm: LLM | None) -> LLM:
+    """The LLM, or AIDisabled when OPENAI_API_KEY is not set."""
+    if llm is None:
+        raise AIDisabled()
+    return llm
 
 
 class LLM:
@@ -204,11 +212,6 @@ def _retry_after(exc: Exception) -> float | None:
     response = getattr(exc, "response", None)
     if response is None:
         return None
-    for header, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = response.headers.get(header)
-        if value is not None:
-            try:
-                return max(0.0, float(value) * scale)
-            except ValueError:
-                return None
-    return None
+    headers = response.headers
+    milliseconds = retry_after_seconds(headers.get("retry-after-ms"), scale=0.001)
+    return milliseconds if milliseconds is not None else retry_after_seconds(headers.get("retry-after"))

@@ -22,7 +22,7 @@ from services.billing.stripe_api import StripeAPI, Subscription, current_subscri
 from services.db import billing as repo
 from services.db.pool import Database
 from services.db.users import ensure_user
-from services.errors import BillingOff, ProRequired
+from services.errors import BillingOff, DatabaseUnavailable, ProRequired
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,12 @@ class Plan:
     status: str | None
     period_end: datetime | None
     cancel_at_period_end: bool
-    has_subscription: bool
+    customer_id: str | None = None
+    subscription_id: str | None = None
+
+    @property
+    def has_subscription(self) -> bool:
+        return self.customer_id is not None and self.subscription_id is not None
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,6 @@ class BillingService:
         self._redis = redis
         self.api = api  # None: billing is off, the Pro gate is open
         self.db = db
-        self._db = db
         self._public_url = public_url.rstrip("/")
         self._customer_locks: dict[str, asyncio.Lock] = {}
 
@@ -80,14 +84,14 @@ class BillingService:
     async def checkout_url(self, discord_id: int) -> str | Plan:
         """A Checkout link for Pro, or the Plan of a user who already has it."""
         api = self._require()
-        async with self._db.connection() as conn:
+        async with self.db.connection() as conn:
             account = await repo.account(conn, discord_id)
         if account is not None and account.tier == "pro":
             return _plan(account)
         customer = account.customer_id if account else None
         if customer is None:
             customer = await api.create_customer(discord_id)  # idempotent per user at Stripe
-            async with self._db.transaction() as conn:
+            async with self.db.transaction() as conn:
                 await ensure_user(conn, discord_id)
                 await repo.set_customer(conn, discord_id, customer)
         # The same key within the window: a double click (or two) makes one session.
@@ -97,34 +101,40 @@ class BillingService:
         )
 
     async def plan(self, discord_id: int) -> Plan:
-        async with self._db.connection() as conn:
+        async with self.db.connection() as conn:
             account = await repo.account(conn, discord_id)
         if account is None:
-            return Plan("free", None, None, False, False)
+            return Plan("free", None, None, False)
         return _plan(account)
 
-    async def portal_url(self, discord_id: int) -> str | None:
+    async def portal_url(self, plan: Plan) -> str | None:
+        """A billing portal link for a subscriber's plan; None for a plan with no subscription."""
         api = self._require()
-        async with self._db.connection() as conn:
-            account = await repo.account(conn, discord_id)
-        if account is None or account.customer_id is None or account.subscription_id is None:
+        if plan.customer_id is None or not plan.has_subscription:
             return None
-        return await api.portal_url(account.customer_id, f"{self._public_url}/billing/success")
+        return await api.portal_url(plan.customer_id, f"{self._public_url}/billing/success")
 
-    async def is_pro(self, discord_id: int) -> bool:
+    async def has_pro(self, discord_id: int) -> bool:
+        """Whether the user pays for Pro; with billing off nobody does (see `require_pro`).
+        With the database down, no (the AI quota then applies to them, as to everyone)."""
         if self.api is None:
-            return True  # billing off: Pro commands are open to everyone
-        return (await self.plan(discord_id)).tier == "pro"
+            return False
+        try:
+            return (await self.plan(discord_id)).tier == "pro"
+        except DatabaseUnavailable:
+            log.warning("database down: user %d is treated as free", discord_id)
+            return False
 
     async def require_pro(self, discord_id: int, command: str) -> None:
-        if not await self.is_pro(discord_id):
+        """The Pro gate: open to everyone with billing off, else to those who pay for Pro."""
+        if self.api is not None and (await self.plan(discord_id)).tier != "pro":
             raise ProRequired(command)
 
     # ------------------------------------------------------------------ syncing with Stripe
     async def sync_customer(self, customer_id: str) -> Change | None:
         """Read the customer's subscriptions from Stripe and write what they say now; None for a
         customer no user has. A transaction of its own (see `apply_sync` to share one)."""
-        async with self.customer_lock(customer_id), self._db.transaction() as conn:
+        async with self.customer_lock(customer_id), self.db.transaction() as conn:
             return await self.apply_sync(conn, customer_id)
 
     def customer_lock(self, customer_id: str) -> asyncio.Lock:
@@ -169,7 +179,7 @@ class BillingService:
     async def reconcile(self, *, everyone: bool) -> list[Change]:
         """Re-read from Stripe the customers whose state may have drifted (all, with `everyone`)."""
         self._require()
-        async with self._db.connection() as conn:
+        async with self.db.connection() as conn:
             customers = await repo.customers_to_reconcile(conn, everyone=everyone)
         changes = []
         for customer in customers:
@@ -186,7 +196,8 @@ def _plan(account: repo.Account) -> Plan:
         account.status,
         account.period_end,
         account.cancel_at_period_end,
-        account.subscription_id is not None,
+        account.customer_id,
+        account.subscription_id,
     )
 
 

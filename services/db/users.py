@@ -8,9 +8,3 @@ import asyncpg
 async def ensure_user(conn: asyncpg.Connection, discord_id: int) -> None:
     """Called inside the transaction that first writes a row the user owns, never before the ack."""
     await conn.execute("INSERT INTO users (discord_id) VALUES ($1) ON CONFLICT (discord_id) DO NOTHING", discord_id)
-
-
-async def tier_of(conn: asyncpg.Connection, discord_id: int) -> str:
-    """'free' or 'pro'; a user we have never stored is free."""
-    tier = await conn.fetchval("SELECT tier FROM users WHERE discord_id = $1", discord_id)
-    return str(tier or "free")

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import aiohttp
 from pydantic import TypeAdapter
 
+from services.backoff import retry_after_seconds
 from services.cache import Cache
 from services.errors import MovieNotFound, TMDBAuthError, TMDBUnavailable
 from services.metrics import Metrics
@@ -165,7 +166,7 @@ class TMDBClient:
                     if resp.status != 429 and resp.status < 500:
                         raise TMDBUnavailable(f"HTTP {resp.status}")
                     reason = f"HTTP {resp.status}"
-                    retry_after = _retry_after(resp.headers.get("Retry-After"))
+                    retry_after = retry_after_seconds(resp.headers.get("Retry-After"))
                     if retry_after is not None:
                         if retry_after > policy.max_delay:
                             raise TMDBUnavailable("rate limited", retry_after=retry_after)
@@ -181,10 +182,3 @@ class TMDBClient:
                 log.info("TMDB %s failed (%s), retrying in %.2fs", path, reason, delay)
                 await asyncio.sleep(min(delay, policy.max_delay))
         raise TMDBUnavailable(reason)
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None

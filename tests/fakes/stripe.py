@@ -68,6 +68,15 @@ class FakeStripe(LoopbackServer):
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def env(self) -> dict[str, str]:
+        """The settings that point Marquee's billing at this fake, as environment variables."""
+        return {
+            "STRIPE_SECRET_KEY": self.secret_key,
+            "STRIPE_WEBHOOK_SECRET": self.webhook_secret,
+            "STRIPE_PRO_PRICE_ID": self.price_id,
+            "STRIPE_API_BASE": self.base_url,
+        }
+
     def fail(self, status: int, times: int = 1) -> None:
         self._faults.append(Fault(status, times))
 

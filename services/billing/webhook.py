@@ -157,9 +157,8 @@ class StripeWebhook:
 
     async def _apply_batch(self, customer: str, batch: list[Arrival]) -> list[tuple[str, list[int]]]:
         async with self._billing.db.transaction() as conn:
-            outcomes = []
-            for arrival in batch:
-                outcomes.append(await self._admit(conn, customer, arrival))
+            account = await repo.account_by_customer(conn, customer)  # one read for the whole batch
+            outcomes = [await self._admit(conn, account, arrival) for arrival in batch]
             results: list[tuple[str, list[int]]] = [(outcome, []) for outcome in outcomes]
             applied = [i for i, outcome in enumerate(outcomes) if outcome == "applied"]
             if applied:
@@ -177,11 +176,10 @@ class StripeWebhook:
                     await repo.set_event_outcome(conn, arrival.event_id, outcome)
         return results
 
-    async def _admit(self, conn: asyncpg.Connection, customer: str, arrival: Arrival) -> str:
+    async def _admit(self, conn: asyncpg.Connection, account: repo.Account | None, arrival: Arrival) -> str:
         """Record the event's id; what it may do: applied, duplicate or ignored (and why)."""
         if not await repo.record_event(conn, arrival.event_id, arrival.event_type):
             return "duplicate"
-        account = await repo.account_by_customer(conn, customer)
         if account is None:
             return "ignored: unknown customer"
         checkout = arrival.event_type == "checkout.session.completed"

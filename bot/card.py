@@ -1,11 +1,11 @@
 """The film card, shared by every feature that shows a film: its embed, its buttons (Trailer,
-IMDb, Watched) and the select that opens a card from any list."""
+IMDb, Similar, Watched) and the select that opens a card from any list."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol, cast
 
 import discord
 
@@ -129,6 +129,41 @@ class WatchedButton(
         await interaction.followup.send(watched_message(result.film, result.newly_added, result.total), ephemeral=True)
 
 
+class ShowsSimilar(Protocol):
+    async def show_similar(self, interaction: discord.Interaction, movie_id: int) -> None: ...
+
+
+class SimilarButton(
+    MarqueeItem,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"marquee:similar:(?P<movie_id>\d{1,10})",
+):
+    """Films like the card's, shown to whoever clicks (the /similar cog answers it)."""
+
+    def __init__(self, movie_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Similar",
+                emoji="🧭",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"marquee:similar:{movie_id}",
+            )
+        )
+        self.movie_id = movie_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> SimilarButton:
+        return cls(int(match["movie_id"]))
+
+    @reported
+    async def callback(self, interaction: discord.Interaction) -> None:
+        # The cog, not an import: /similar's rendering lives beside its command and uses this module.
+        similar = cast(ShowsSimilar, interaction.client.get_cog("Similar"))  # type: ignore[attr-defined]
+        await similar.show_similar(interaction, self.movie_id)
+
+
 class OpenFilmSelect(
     MarqueeItem,
     discord.ui.DynamicItem[discord.ui.Select[Any]],
@@ -184,7 +219,7 @@ class OpenFilmSelect(
         )
 
 
-CARD_ITEMS = (WatchedButton, OpenFilmSelect)
+CARD_ITEMS = (WatchedButton, SimilarButton, OpenFilmSelect)
 
 
 def list_view(
@@ -209,13 +244,14 @@ def watched_message(film: MovieDetails, newly_added: bool, total: int) -> str:
 def card_view(
     film: MovieDetails, others: Sequence[MovieSummary] = (), genres: dict[int, str] | None = None
 ) -> discord.ui.View:
-    """Trailer and IMDb links, Watched (for released films), and "Not this one?" when the title
-    typed names other films too."""
+    """Trailer and IMDb links, Similar, Watched (for released films), and "Not this one?" when
+    the title typed names other films too."""
     view = discord.ui.View(timeout=None)
     if (trailer := film.trailer) and trailer.url:
         view.add_item(discord.ui.Button(label="Trailer", emoji="🎬", url=trailer.url))
     if film.imdb_url:
         view.add_item(discord.ui.Button(label="IMDb", url=film.imdb_url))
+    view.add_item(SimilarButton(film.id))
     if film.summary.released():
         view.add_item(WatchedButton(film.id))
     if others:

@@ -1,4 +1,4 @@
-"""The `marquee` command: run, bot, web, worker, migrate, doctor, billing reconcile."""
+"""The `marquee` command: run, bot, web, worker, migrate, doctor, catalog sync, billing reconcile."""
 
 from __future__ import annotations
 
@@ -155,6 +155,46 @@ async def billing_reconcile(settings: Settings) -> int:
     return 0
 
 
+async def catalog_sync(settings: Settings, pages: int) -> int:
+    """Pull TMDB's lists and discover pages into the catalogue; a bar on a terminal, else log lines."""
+    from services.catalog_sync import CatalogSync, SyncReport
+
+    settings.require("TMDB_TOKEN")
+    async with open_services(settings) as services:
+        bar: Any = None
+        logged = [-1]
+
+        def progress(report: SyncReport, planned: int) -> None:
+            nonlocal bar
+            done = report.pages + report.skipped + report.failed
+            if sys.stderr.isatty():
+                from tqdm import tqdm
+
+                if bar is None:
+                    bar = tqdm(total=planned, unit="page", desc="catalog sync")
+                bar.update(done - bar.n)
+                bar.set_postfix(new_films=report.new_films, failed=report.failed, refresh=False)
+            elif (tenth := done * 10 // max(1, planned)) > logged[0]:
+                logged[0] = tenth
+                log.info("catalog sync: %d/%d pages, %d new films", done, planned, report.new_films)
+
+        try:
+            report = await CatalogSync(services.catalog, services.db).run(pages, progress)
+        finally:
+            if bar is not None:
+                bar.close()
+        queued = (
+            "queued for embedding (the worker embeds them)"
+            if services.embeddings.enabled
+            else "not embedded: AI is off"
+        )
+    print(
+        f"{report.pages} pages fetched, {report.skipped} already synced or past the last page, {report.failed} failed;"
+        f" {report.new_films} new films, {queued}"
+    )
+    return 1 if report.failed else 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="marquee", description="Marquee, a Discord bot for movie discovery")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -165,6 +205,9 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("worker", help="a background worker only")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("doctor", help="check every setting and dependency")
+    catalog = sub.add_parser("catalog", help="catalogue tasks").add_subparsers(dest="task", required=True)
+    sync = catalog.add_parser("sync", help="pull TMDB lists and discover pages into the catalogue, queue embeddings")
+    sync.add_argument("--pages", type=int, default=5, help="pages per list and per genre and decade (default 5)")
     billing = sub.add_parser("billing", help="billing tasks").add_subparsers(dest="task", required=True)
     billing.add_parser("reconcile", help="re-read every subscription from Stripe and fix tiers that drifted")
     args = parser.parse_args(argv)
@@ -178,7 +221,10 @@ def main(argv: list[str] | None = None) -> None:
         "migrate": migrate,
         "doctor": doctor,
         "billing": billing_reconcile,  # its only task: reconcile
+        "catalog": lambda s: catalog_sync(s, args.pages),  # its only task: sync
     }
+    if args.command == "catalog" and not 1 <= args.pages <= 500:
+        parser.error("--pages goes from 1 to 500 (TMDB serves no more)")
     try:
         settings = load_settings()
         code = asyncio.run(commands[args.command](settings))

@@ -28,6 +28,8 @@ EXTENSIONS = (
     "bot.cogs.ask",
     "bot.cogs.foryou",
     "bot.cogs.history",
+    "bot.cogs.similar",
+    "bot.cogs.semantic",
     "bot.cogs.watched",
     "bot.cogs.billing",
     "bot.cogs.meta",

@@ -10,26 +10,33 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import discord
 
+from services.runtime import Services
+
 P = ParamSpec("P")
 CogT = TypeVar("CogT")
 
 
 def pro_command(
-    *, ephemeral: bool = False
+    *, ephemeral: bool = False, requires: Callable[[Services], object] | None = None
 ) -> Callable[
     [Callable[Concatenate[CogT, discord.Interaction, P], Coroutine[Any, Any, None]]],
     Callable[Concatenate[CogT, discord.Interaction, P], Coroutine[Any, Any, None]],
 ]:
-    """Wrap a Pro command's callback, which then finds the interaction already deferred."""
+    """Wrap a Pro command's callback, which then finds the interaction already deferred.
+    `requires(services)` is an instant check run before the defer (e.g. that AI is configured),
+    so that its refusal is an ephemeral answer rather than a public "thinking…"."""
 
     def decorate(
         callback: Callable[Concatenate[CogT, discord.Interaction, P], Coroutine[Any, Any, None]],
     ) -> Callable[Concatenate[CogT, discord.Interaction, P], Coroutine[Any, Any, None]]:
         @functools.wraps(callback)
         async def gated(self: CogT, interaction: discord.Interaction, *args: P.args, **kwargs: P.kwargs) -> None:
+            services: Services = interaction.client.services  # type: ignore[attr-defined]
+            if requires is not None:
+                requires(services)
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)
             name = interaction.command.name if interaction.command else "that"
-            await interaction.client.services.billing.require_pro(interaction.user.id, name)  # type: ignore[attr-defined]
+            await services.billing.require_pro(interaction.user.id, name)
             await callback(self, interaction, *args, **kwargs)
 
         return gated

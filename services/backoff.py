@@ -12,3 +12,14 @@ def retry_after_seconds(value: str | None, *, scale: float = 1.0) -> float | Non
         return max(0.0, float(value) * scale)
     except ValueError:
         return None
+
+
+def retry_after_of(exc: Exception) -> float | None:
+    """The wait an openai client error's response asked for (`retry-after-ms`, else
+    `retry-after`), or None."""
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None
+    headers = response.headers
+    milliseconds = retry_after_seconds(headers.get("retry-after-ms"), scale=0.001)
+    return milliseconds if milliseconds is not None else retry_after_seconds(headers.get("retry-after"))

@@ -40,10 +40,16 @@ class Resolved:
     others: tuple[MovieSummary, ...] = ()
 
 
+NewFilms = Callable[[list[int]], Awaitable[object]]
+
+
 class MovieCatalog:
-    def __init__(self, tmdb: TMDBClient, db: Database) -> None:
+    """`on_new` hears of every film that enters `movies` (the embedding queue)."""
+
+    def __init__(self, tmdb: TMDBClient, db: Database, on_new: NewFilms | None = None) -> None:
         self._tmdb = tmdb
         self._db = db
+        self.on_new = on_new
 
     async def browse(self, kind: str, page: int = 1) -> MoviePage:
         if kind not in LIST_KINDS:
@@ -69,6 +75,25 @@ class MovieCatalog:
         if fetched.fresh:
             await self._remember(fetched.data.results)
         return await _less_previous(fetched.data, lambda: self._tmdb.search(query, year=year, page=page - 1))
+
+    async def recommendations(self, movie_id: int) -> MoviePage:
+        if not 0 < movie_id < 2**31:
+            raise MovieNotFound(movie_id)
+        fetched = await self._tmdb.recommendations(movie_id)
+        if fetched.fresh:
+            await self._remember(fetched.data.results)
+        return fetched.data
+
+    async def discover(self, filters: dict[str, str], page: int) -> tuple[MoviePage, list[int]]:
+        """A discover page, and the ids of its films that were new to the catalogue."""
+        fetched = await self._tmdb.discover(filters, page)
+        return fetched.data, await self._remember(fetched.data.results)
+
+    async def list_page(self, kind: str, page: int) -> tuple[MoviePage, list[int]]:
+        """A list page as TMDB has it (no de-duplication against the page before), and the ids
+        of its films that were new to the catalogue."""
+        fetched = await self._tmdb.movie_list(kind, page)
+        return fetched.data, await self._remember(fetched.data.results)
 
     async def details(self, movie_id: int) -> MovieDetails:
         if not 0 < movie_id < 2**31:
@@ -137,9 +162,15 @@ class MovieCatalog:
     async def genre_names(self) -> dict[int, str]:
         return await self._tmdb.genres()
 
-    async def _remember(self, films: Sequence[MovieSummary], runtimes: dict[int, int] | None = None) -> None:
+    async def _remember(self, films: Sequence[MovieSummary], runtimes: dict[int, int] | None = None) -> list[int]:
+        """Store films in `movies`; the ids that are new there (and were handed to `on_new`)."""
         # Remembering feeds later features; a database hiccup must not cost the user their answer.
-        await self._db.best_effort(f"{len(films)} films", lambda conn: movie_repo.upsert_movies(conn, films, runtimes))
+        new = await self._db.best_effort(
+            f"{len(films)} films", lambda conn: movie_repo.upsert_movies(conn, films, runtimes)
+        )
+        if new and self.on_new is not None:
+            await self.on_new(new)
+        return new or []
 
 
 async def _less_previous(page: MoviePage, previous: Callable[[], Awaitable[Fetched[MoviePage]]]) -> MoviePage:

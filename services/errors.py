@@ -160,6 +160,13 @@ class AIUnavailable(ServiceUnavailable):
         super().__init__("The AI", reason, retry_after)
 
 
+class EmbeddingsUnavailable(ServiceUnavailable):
+    """The embeddings API stayed down or busy, or refused the request."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__("The AI", reason, retry_after)
+
+
 class AIBadAnswer(MarqueeError):
     """The model answered, but not with something usable."""
 
@@ -279,3 +286,32 @@ class BillingOff(MarqueeError):
     @property
     def user_message(self) -> str:
         return "This bot doesn't sell a Pro plan: every command is already open to everyone here."
+
+
+class NoEmbeddings(MarqueeError):
+    """Semantic search before any film of the catalogue has been embedded."""
+
+    @property
+    def user_message(self) -> str:
+        return (
+            "The catalogue isn't indexed for search by meaning yet; it fills in the background "
+            "(an operator can run `marquee catalog sync`). Try `/ask` meanwhile."
+        )
+
+
+class NoWords(MarqueeError):
+    """A query with nothing to search for by meaning (only emoji or punctuation)."""
+
+    @property
+    def user_message(self) -> str:
+        return "Describe what you're after in a few words, e.g. `films about obsession`."
+
+
+class NoSimilar(MarqueeError):
+    def __init__(self, label: str) -> None:
+        super().__init__(f"nothing similar to {label!r}")
+        self.label = label
+
+    @property
+    def user_message(self) -> str:
+        return f"I have no films like {_quote(self.label)} to suggest yet. Try `/ask` with what you liked about it."

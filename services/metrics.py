@@ -69,6 +69,29 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.embedding_requests = Counter(
+            "marquee_embedding_requests",
+            "Embeddings API requests, by model, purpose (catalog, query, film) and outcome (ok, busy, error).",
+            ("model", "purpose", "outcome"),
+            registry=self.registry,
+        )
+        self.embedding_inputs = Counter(
+            "marquee_embedding_inputs",
+            "Texts embedded, by model and purpose.",
+            ("model", "purpose"),
+            registry=self.registry,
+        )
+        self.embedding_tokens = Counter(
+            "marquee_embedding_tokens", "Embedding tokens used, by model.", ("model",), registry=self.registry
+        )
+        self.vector_search_latency = Histogram(
+            "marquee_vector_search_seconds",
+            "Nearest-neighbour queries in PostgreSQL, by kind (similar, semantic, rerank).",
+            ("kind",),
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+            registry=self.registry,
+        )
+
         self.stripe_events = Counter(
             "marquee_stripe_events",
             "Stripe webhook deliveries, by outcome (applied, duplicate, ignored, rejected, retry).",

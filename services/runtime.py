@@ -24,6 +24,9 @@ from services.config import Settings
 from services.db.migrate import apply_migrations
 from services.db.pool import Database, open_database
 from services.embedded import embedded_postgres, embedded_redis
+from services.embeddings.client import Embedder, Space
+from services.embeddings.pipeline import EmbeddingQueue, EmbeddingService
+from services.embeddings.search import SimilarityService
 from services.metrics import Metrics
 from services.redis_circuit import RedisCircuit
 from services.searches import SearchService
@@ -54,6 +57,8 @@ class Services:
     ask: AskService
     foryou: ForYouService
     billing: BillingService
+    embeddings: EmbeddingService
+    similarity: SimilarityService
 
 
 def redis_client(url: str) -> ArqRedis:
@@ -102,13 +107,26 @@ async def open_services(
             metrics=metrics,
             retry=tmdb_retry,
         )
-        catalog = MovieCatalog(tmdb, db)
         budget = TokenBudget(circuit, settings.ai_daily_token_budget, metrics)
-        llm = await open_llm(settings, stack, metrics, budget, llm_policy or LLMPolicy())
+        policy = llm_policy or LLMPolicy()
+        client = open_openai(settings, stack, policy)
+        llm = LLM(client, settings.openai_chat_model, metrics, budget, policy) if client else None
+        queue = EmbeddingQueue(circuit)
+        # Films are queued for embedding as they enter the catalogue, when there is an AI to embed them.
+        catalog = MovieCatalog(tmdb, db, on_new=queue.add if client else None)
+        embeddings = EmbeddingService(
+            Embedder(client, metrics) if client else None,
+            db=db,
+            catalog=catalog,
+            queue=queue,
+            circuit=circuit,
+            configured=Space(settings.openai_embedding_model, settings.embedding_dimensions),
+        )
         billing = BillingService(open_billing(settings, http), db, redis, public_url=public_url(settings))
         limits = UserLimits(
             circuit, settings.ai_daily_free_quota, metrics, has_pro=billing.has_pro, upsell=billing.enabled
         )
+        similarity = SimilarityService(embeddings, db=db, catalog=catalog, cache=cache, limits=limits, metrics=metrics)
         yield Services(
             settings=settings,
             db=db,
@@ -134,8 +152,10 @@ async def open_services(
                 region=settings.tmdb_region,
                 language=settings.tmdb_language,
             ),
-            foryou=ForYouService(llm, catalog=catalog, db=db, limits=limits),
+            foryou=ForYouService(llm, catalog=catalog, db=db, limits=limits, rerank=similarity.rerank),
             billing=billing,
+            embeddings=embeddings,
+            similarity=similarity,
         )
 
 
@@ -163,15 +183,14 @@ def public_url(settings: Settings) -> str:
     return f"http://{settings.web_host}:{settings.web_port}"
 
 
-async def open_llm(
-    settings: Settings, stack: AsyncExitStack, metrics: Metrics, budget: TokenBudget, policy: LLMPolicy
-) -> LLM | None:
-    """The one OpenAI client (any OpenAI-compatible server through OPENAI_BASE_URL), or None."""
+def open_openai(settings: Settings, stack: AsyncExitStack, policy: LLMPolicy) -> openai.AsyncOpenAI | None:
+    """The one OpenAI client (any OpenAI-compatible server through OPENAI_BASE_URL), for chat and
+    embeddings; None when OPENAI_API_KEY is not set (AI is off)."""
     if settings.openai_api_key is None or not settings.openai_api_key.get_secret_value():
         log.info("OPENAI_API_KEY is not set: AI commands are off")
         return None
-    # Retries are the LLM wrapper's (bounded by a deadline); the client's would wait out a
-    # Retry-After of two minutes while a user waits.
+    # Retries are ours (bounded by a deadline, or arq's for the worker); the client's would
+    # wait out a Retry-After of two minutes while a user waits.
     client = openai.AsyncOpenAI(
         api_key=settings.openai_api_key.get_secret_value(),
         base_url=settings.openai_base_url,
@@ -179,4 +198,4 @@ async def open_llm(
         max_retries=0,
     )
     stack.push_async_callback(client.close)
-    return LLM(client, settings.openai_chat_model, metrics, budget, policy)
+    return client

@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from arq import Retry
+
 from services.db import billing as billing_repo
-from services.errors import MarqueeError
+from services.errors import DatabaseUnavailable, EmbeddingsUnavailable, MarqueeError
+from services.redis_circuit import RedisDown
 from services.runtime import Services
 from services.tmdb.models import LIST_KINDS
 from worker.notify import DiscordDMs, send_notice
@@ -50,3 +53,41 @@ async def billing_sweep(ctx: dict[str, Any]) -> int:
         lost = await billing_repo.unsent_notices(conn, older_than_seconds=60)
     await services.billing.enqueue_notices(lost)
     return len(await services.billing.reconcile(everyone=False))
+
+
+EMBED_TRIES = 12  # then the job gives up; the sweep queues the films again later
+
+
+async def embed_pending(ctx: dict[str, Any]) -> str:
+    """Embed the films queued for it (see services/embeddings/pipeline.py). The API busy or
+    down, or the database away: retried with backoff (the Retry-After when the API sent one).
+    It never fails as an arq job (a failed job's stored result would block its id for an hour):
+    whatever it could not do stays queued, and the sweep re-queues what a lost queue forgot."""
+    services: Services = ctx["services"]
+    if not services.embeddings.enabled:
+        return "AI is off: nothing embedded"
+    tries: int = ctx.get("job_try", 1)
+    try:
+        report = await services.embeddings.run_pending()
+    except (EmbeddingsUnavailable, DatabaseUnavailable) as exc:
+        if tries >= EMBED_TRIES:
+            log.warning("embedding gave up after %d tries (%s); the sweep will queue the films again", tries, exc)
+            return f"gave up: {exc}"
+        delay = exc.retry_after or min(300.0, 2.0**tries)
+        log.info("embedding paused (%s); retrying in %.0fs", exc, delay)
+        raise Retry(defer=delay) from exc
+    except RedisDown:
+        return "Redis is down: the sweep will queue the films again"
+    except Exception:
+        log.exception("embedding failed; the films stay queued")
+        return "failed"
+    return f"embedded {report.embedded}, unchanged {report.unchanged}, dropped {report.dropped}"
+
+
+async def embed_sweep(ctx: dict[str, Any]) -> int:
+    """Queue every film of the catalogue that has no vector in the configured space yet (its job
+    was lost, Redis was down, or the model or size changed); switch spaces once one is complete.
+    Returns how many films were queued."""
+    services: Services = ctx["services"]
+    await services.embeddings.prepare()
+    return await services.embeddings.sweep()

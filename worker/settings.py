@@ -7,17 +7,25 @@ import logging
 from contextlib import suppress
 from typing import Any
 
-from arq import cron
+from arq import cron, func
 from arq.worker import Worker
 from redis.exceptions import RedisError
 
 from services.runtime import Services
-from worker.jobs import billing_notice, billing_sweep, warm_lists
+from worker.jobs import EMBED_TRIES, billing_notice, billing_sweep, embed_pending, embed_sweep, warm_lists
 from worker.notify import DiscordDMs
 
 log = logging.getLogger(__name__)
 
-FUNCTIONS: list[Any] = [warm_lists, billing_notice, billing_sweep]
+FUNCTIONS: list[Any] = [
+    warm_lists,
+    billing_notice,
+    billing_sweep,
+    # Its result is never kept: a kept result would make arq refuse the next one for its _job_id.
+    # One run embeds everything queued (a catalogue sync's worth too), hence the long timeout.
+    func(embed_pending, keep_result=0, max_tries=EMBED_TRIES + 1, timeout=6 * 3600),
+    embed_sweep,
+]
 RESTART_DELAY_MAX = 30.0
 
 
@@ -32,6 +40,7 @@ def create_worker(services: Services) -> Worker:
             # Lists are cached for an hour; reload them a little before they expire.
             cron(warm_lists, minute={0, 50}, run_at_startup=True, unique=True),
             cron(billing_sweep, minute=set(range(0, 60, 10)), unique=True),
+            cron(embed_sweep, minute=set(range(5, 60, 10)), run_at_startup=True, unique=True),
         ],
         redis_pool=services.redis,
         ctx={"services": services, "dms": dms},

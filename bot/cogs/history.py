@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot import embeds
 from bot.cogs.ask import answer_embed, answer_view
 from bot.cogs.search import results_embed, results_view
+from bot.cogs.semantic import semantic_embed, semantic_view
 from bot.components import MarqueeItem, reported, services_of
 from services.db.history import PastSearch
 from services.errors import BadInput, NoResults
@@ -65,8 +66,15 @@ class RerunButton(
             await interaction.followup.send(
                 embed=results_embed(results, genres), view=results_view(results, user, genres), ephemeral=True
             )
+        elif past.kind == "semantic":
+            services.embeddings.require()
+            await services.billing.require_pro(user, "semantic")
+            semantic = await services.similarity.semantic(user, past.query)
+            await interaction.followup.send(
+                embed=semantic_embed(semantic, genres), view=semantic_view(semantic, genres), ephemeral=True
+            )
         else:
-            raise BadInput(f"{KIND_NAMES.get(past.kind, 'That')} searches can't be run again from here yet.")
+            raise BadInput(f"{KIND_NAMES.get(past.kind, 'That')} searches can't be run again from here.")
 
 
 def history_embed(searches: list[PastSearch]) -> discord.Embed:
@@ -74,7 +82,7 @@ def history_embed(searches: list[PastSearch]) -> discord.Embed:
     for number, past in enumerate(searches, start=1):
         when = f"<t:{int(past.created_at.timestamp())}:R>"
         year = f" ({past.year})" if past.year else ""
-        found = f" · {len(past.movie_ids)} films" if past.kind == "ask" and past.movie_ids else ""
+        found = f" · {len(past.movie_ids)} films" if past.kind in ("ask", "semantic") and past.movie_ids else ""
         kind = KIND_NAMES.get(past.kind, past.kind)
         lines.append(
             f"**{number}.** {KIND_EMOJI.get(past.kind, '')} `{kind}` {embeds.md(past.query, 120)}{year}{found} · {when}"

@@ -31,6 +31,8 @@ HELP_LINES = (
         True,
     ),
     ("foryou", "Picks made from your searches and watched films; never one you've seen.", "", True),
+    ("similar", "Films like one you love, nearest by meaning.", "title: Arrival", False),
+    ("semantic", "Pro · Search the catalogue by meaning.", "query: films about obsession", True),
     ("history", "Your last 10 searches; a button runs any of them again.", "", False),
     ("watched", "Mark a film as watched; without a title, your watch history.", "title: Parasite", False),
     ("upgrade", "Marquee Pro: the checkout link comes by DM.", "", False),

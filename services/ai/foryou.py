@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -63,12 +63,31 @@ class History:
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+Rerank = Callable[[Sequence[Pick], Sequence[int]], Awaitable[tuple[Pick, ...]]]
+
+
+async def as_suggested(picks: Sequence[Pick], watched: Sequence[int]) -> tuple[Pick, ...]:
+    return tuple(picks)
+
+
 class ForYouService:
-    def __init__(self, llm: LLM | None, *, catalog: MovieCatalog, db: Database, limits: UserLimits) -> None:
+    """`rerank(picks, watched_ids)` orders the matched picks by the user's taste (embeddings)
+    and may drop near-duplicates of watched films."""
+
+    def __init__(
+        self,
+        llm: LLM | None,
+        *,
+        catalog: MovieCatalog,
+        db: Database,
+        limits: UserLimits,
+        rerank: Rerank = as_suggested,
+    ) -> None:
         self._llm = llm
         self._catalog = catalog
         self._db = db
         self._limits = limits
+        self._rerank = rerank
 
     def ensure_enabled(self) -> LLM:
         return require_llm(self._llm)
@@ -137,11 +156,12 @@ class ForYouService:
         if not matched:
             raise NoMatches()
         excluded = {w.movie_id for w in past.watched} | {movie_id for movie_id, _ in past.shown}
-        picks = tuple(p for p in matched if p.film.id not in excluded)
+        fresh = [p for p in matched if p.film.id not in excluded]
+        picks = await self._rerank(fresh, [w.movie_id for w in past.watched])
         if not picks:
             raise NoNewPicks()
         if len(picks) < len(matched):
-            log.info("dropped %d /foryou picks already watched or shown", len(matched) - len(picks))
+            log.info("dropped %d /foryou picks watched, shown or too like a watched film", len(matched) - len(picks))
         return picks
 
 

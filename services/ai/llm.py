@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from services.ai.budget import TokenBudget
 from services.ai.schemas import strict_schema
-from services.backoff import retry_after_seconds
+from services.backoff import retry_after_of
 from services.errors import AIBadAnswer, AIDisabled, AIUnavailable
 from services.metrics import Metrics
 
@@ -84,7 +84,7 @@ class LLM:
                 completion, elapsed = await self._call(command, messages, response_format, deadline)
             except openai.BadRequestError as exc:
                 if json_object or not _names_response_format(exc):
-                    raise AIUnavailable(f"the request was refused (400: {_error_text(exc)})") from exc
+                    raise AIUnavailable(f"the request was refused (400: {error_text(exc)})") from exc
                 log.warning("%s rejects json_schema response formats; using json_object for it", self.model)
                 self._json_object_models.add(self.model)
                 continue
@@ -113,11 +113,11 @@ class LLM:
                 )
             except RETRYABLE as exc:
                 self._record(command, "busy", time.perf_counter() - started)
-                wait = _retry_after(exc)
+                wait = retry_after_of(exc)
                 if wait is None:
                     wait = policy.base_delay * 2**attempt * (0.5 + random.random())
                 if attempt + 1 == policy.attempts or time.monotonic() + wait >= deadline:
-                    raise AIUnavailable(type(exc).__name__, retry_after=_retry_after(exc)) from exc
+                    raise AIUnavailable(type(exc).__name__, retry_after=retry_after_of(exc)) from exc
                 log.info("%s: %s, retrying in %.1fs", self.model, type(exc).__name__, wait)
                 await asyncio.sleep(wait)
                 continue
@@ -130,7 +130,7 @@ class LLM:
                 raise
             except openai.APIStatusError as exc:
                 self._record(command, "error", time.perf_counter() - started)
-                log.error("the AI server answered %d: %s", exc.status_code, _error_text(exc))
+                log.error("the AI server answered %d: %s", exc.status_code, error_text(exc))
                 raise AIUnavailable(f"HTTP {exc.status_code}") from exc
             if completion.usage:
                 await self._budget.spend(completion.usage.total_tokens)
@@ -199,19 +199,10 @@ def _with_schema(system: str, schema: dict[str, Any]) -> str:
 
 
 def _names_response_format(exc: openai.BadRequestError) -> bool:
-    return exc.param == "response_format" or "response_format" in _error_text(exc) or "json_schema" in _error_text(exc)
+    return exc.param == "response_format" or "response_format" in error_text(exc) or "json_schema" in error_text(exc)
 
 
-def _error_text(exc: openai.APIStatusError) -> str:
+def error_text(exc: openai.APIStatusError) -> str:
     body = exc.body
     message = body.get("message") if isinstance(body, dict) else None
     return str(message or exc.message)[:200]
-
-
-def _retry_after(exc: Exception) -> float | None:
-    response = getattr(exc, "response", None)
-    if response is None:
-        return None
-    headers = response.headers
-    milliseconds = retry_after_seconds(headers.get("retry-after-ms"), scale=0.001)
-    return milliseconds if milliseconds is not None else retry_after_seconds(headers.get("retry-after"))

@@ -47,4 +47,7 @@ async def apply_migrations(db: Database) -> list[str]:
                 applied.append(migration.version)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", ADVISORY_LOCK_KEY)
+    if applied:
+        # Connections opened before a migration created a type (pgvector's) lack its codec.
+        await db.pool.expire_connections()
     return applied

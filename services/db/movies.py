@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import asyncpg
 
@@ -10,34 +10,36 @@ from services.tmdb.models import MovieDetails, MovieSummary
 
 _UPSERT = """
 INSERT INTO movies (id, title, original_title, release_date, overview, poster_path, genre_ids,
-                    popularity, vote_average, vote_count, runtime)
+                    popularity, vote_average, vote_count, runtime, adult)
 SELECT id, title, original_title, release_date, overview, poster_path, genre_ids::int[],
-       popularity, vote_average, vote_count, runtime
+       popularity, vote_average, vote_count, runtime, adult
 FROM unnest($1::int[], $2::text[], $3::text[], $4::date[], $5::text[], $6::text[], $7::text[],
-            $8::float8[], $9::float8[], $10::int[], $11::int[])
+            $8::float8[], $9::float8[], $10::int[], $11::int[], $12::bool[])
          AS t(id, title, original_title, release_date, overview, poster_path, genre_ids,
-              popularity, vote_average, vote_count, runtime)
+              popularity, vote_average, vote_count, runtime, adult)
 ON CONFLICT (id) DO UPDATE SET
     title = EXCLUDED.title, original_title = EXCLUDED.original_title,
     release_date = EXCLUDED.release_date, overview = EXCLUDED.overview,
     poster_path = EXCLUDED.poster_path, genre_ids = EXCLUDED.genre_ids,
     popularity = EXCLUDED.popularity, vote_average = EXCLUDED.vote_average,
     vote_count = EXCLUDED.vote_count, runtime = COALESCE(EXCLUDED.runtime, movies.runtime),
-    updated_at = now()
+    adult = EXCLUDED.adult, updated_at = now()
+RETURNING id, (xmax = 0) AS inserted
 """
 
 
 async def upsert_movies(
     conn: asyncpg.Connection, movies: Iterable[MovieSummary], runtimes: dict[int, int] | None = None
-) -> None:
-    """Insert or refresh films in one statement (unnest of arrays: one round trip for a page)."""
+) -> list[int]:
+    """Insert or refresh films in one statement (unnest of arrays: one round trip for a page).
+    Returns the ids of the films that were not in the catalogue before."""
     rows = list({m.id: m for m in movies}.values())
     if not rows:
-        return
+        return []
     runtimes = runtimes or {}
     # genre_ids travel as text ('{1,2}') because asyncpg cannot pass an array of arrays of
     # different lengths through unnest; Postgres casts it back below.
-    await conn.execute(
+    stored = await conn.fetch(
         _UPSERT,
         [m.id for m in rows],
         [m.title for m in rows],
@@ -50,7 +52,9 @@ async def upsert_movies(
         [m.vote_average for m in rows],
         [m.vote_count for m in rows],
         [runtimes.get(m.id) for m in rows],
+        [m.adult for m in rows],
     )
+    return [r["id"] for r in stored if r["inserted"]]
 
 
 async def upsert_details(conn: asyncpg.Connection, details: MovieDetails) -> None:
@@ -61,28 +65,43 @@ async def upsert_details(conn: asyncpg.Connection, details: MovieDetails) -> Non
 async def find_by_title_prefix(conn: asyncpg.Connection, text: str, limit: int) -> list[MovieSummary]:
     """Films we have seen whose title starts with (or else contains) `text`, most popular first."""
     rows = await conn.fetch(
-        """
-        SELECT id, title, release_date, overview, poster_path, popularity, vote_average
+        f"""
+        SELECT {_SUMMARY}
         FROM movies
-        WHERE lower(title) LIKE $1 || '%' OR lower(title) LIKE '%' || $1 || '%'
+        WHERE (lower(title) LIKE $1 || '%' OR lower(title) LIKE '%' || $1 || '%') AND NOT adult
         ORDER BY lower(title) LIKE $1 || '%' DESC, popularity DESC
         LIMIT $2
         """,
         _like_escape(text.lower()),
         limit,
     )
-    return [
-        MovieSummary(
-            id=r["id"],
-            title=r["title"],
-            release_date=r["release_date"],
-            overview=r["overview"],
-            poster_path=r["poster_path"],
-            popularity=r["popularity"],
-            vote_average=r["vote_average"],
-        )
-        for r in rows
-    ]
+    return [_summary(r) for r in rows]
+
+
+async def by_ids(conn: asyncpg.Connection, movie_ids: Sequence[int]) -> dict[int, MovieSummary]:
+    """Films of the catalogue by id (adult ones never)."""
+    rows = await conn.fetch(f"SELECT {_SUMMARY} FROM movies WHERE id = ANY($1::int[]) AND NOT adult", list(movie_ids))
+    return {r["id"]: _summary(r) for r in rows}
+
+
+_SUMMARY = (
+    "id, title, original_title, release_date, overview, poster_path, genre_ids, popularity, vote_average, vote_count"
+)
+
+
+def _summary(r: asyncpg.Record) -> MovieSummary:
+    return MovieSummary(
+        id=r["id"],
+        title=r["title"],
+        original_title=r["original_title"],
+        release_date=r["release_date"],
+        overview=r["overview"],
+        poster_path=r["poster_path"],
+        genre_ids=tuple(r["genre_ids"]),
+        popularity=r["popularity"],
+        vote_average=r["vote_average"],
+        vote_count=r["vote_count"],
+    )
 
 
 def _like_escape(text: str) -> str:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import asyncpg
+from pgvector.asyncpg import register_vector
 
 from services.errors import DatabaseUnavailable
 
@@ -62,11 +63,35 @@ class Database:
             await conn.fetchval("SELECT 1", timeout=2)
 
 
+# Every session searches vectors the same way (services/db/embeddings.py): HNSW scans go on past
+# `ef_search` candidates until the filters let a full page through, and look at 100 candidates
+# (not pgvector's 40), which the benchmark showed recall needs (bench/README.md).
+VECTOR_SETTINGS = {"hnsw.iterative_scan": "relaxed_order", "hnsw.ef_search": "100"}
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    """pgvector's binary codecs (numpy in, numpy out), once the extension exists: the very first
+    connection may predate the migration that creates it (the pool is then renewed)."""
+    try:
+        await register_vector(conn)
+    except ValueError as exc:
+        if "unknown type" not in str(exc):
+            raise
+
+
 @asynccontextmanager
 async def open_database(dsn: str, *, min_size: int = 1, max_size: int = 20) -> AsyncIterator[Database]:
     """Create the pool once; a database that cannot be reached at start is a DatabaseUnavailable."""
     try:
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, timeout=10, command_timeout=30)
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=10,
+            command_timeout=30,
+            init=_init_connection,
+            server_settings=VECTOR_SETTINGS,
+        )
     except CONNECTION_ERRORS as exc:
         raise DatabaseUnavailable(describe_connect_error(exc)) from exc
     except asyncpg.InvalidPasswordError as exc:

@@ -31,7 +31,7 @@ DETAILS_TTL = HOUR
 SEARCH_TTL = 10 * 60.0
 CONFIG_TTL = 3 * 24 * HOUR
 GENRES_TTL = 24 * HOUR
-DETAILS_APPEND = "videos,credits,watch/providers,release_dates,external_ids"
+DETAILS_APPEND = "videos,credits,watch/providers,release_dates,external_ids,keywords"
 PAGE_CODEC = TypeAdapter(MoviePage)
 DETAILS_CODEC = TypeAdapter(MovieDetails)
 IMAGES_CODEC = TypeAdapter(ImageConfig)
@@ -92,6 +92,17 @@ class TMDBClient:
         if year:
             params["year"] = year
         return await self._get("/search/movie", params, SEARCH_TTL, MoviePage.from_tmdb, PAGE_CODEC)
+
+    async def recommendations(self, movie_id: int) -> Fetched[MoviePage]:
+        """TMDB's own "people also liked" list for a film."""
+        return await self._get(
+            f"/movie/{movie_id}/recommendations", {"page": 1}, LIST_TTL, MoviePage.from_tmdb, PAGE_CODEC
+        )
+
+    async def discover(self, filters: dict[str, str], page: int) -> Fetched[MoviePage]:
+        """A page of /discover/movie (`filters` are TMDB's own parameters), adult films never."""
+        params: dict[str, Any] = {**filters, "page": page, "include_adult": "false", "sort_by": "popularity.desc"}
+        return await self._get("/discover/movie", params, LIST_TTL, MoviePage.from_tmdb, PAGE_CODEC)
 
     async def details(self, movie_id: int) -> Fetched[MovieDetails]:
         return await self._get(

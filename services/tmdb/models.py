@@ -21,6 +21,7 @@ LIST_KINDS = ("now_playing", "popular", "top_rated", "upcoming", "trending")
 TITLE_MAX = 300  # longer titles are cut: they are stored and indexed (btree rows hold ~2.7 kB)
 NAME_MAX = 200
 OVERVIEW_MAX = 5000
+MAX_KEYWORDS = 20
 
 
 _WATCH_LINK = re.compile(r"https://www\.themoviedb\.org/movie/\d+(-[a-z0-9-]+)?/watch\?locale=[A-Z]{2}")
@@ -108,6 +109,7 @@ class MovieSummary:
     original_title: str | None = None
     original_language: str | None = None
     backdrop_path: str | None = None
+    adult: bool = False
 
     @property
     def year(self) -> int | None:
@@ -145,6 +147,7 @@ class MovieSummary:
             original_title=original,
             original_language=one_line(data.get("original_language"), 10) or None,
             backdrop_path=_path(data.get("backdrop_path")),
+            adult=data.get("adult") is True,
         )
 
 
@@ -272,6 +275,7 @@ class MovieDetails:
     certification: str | None = None
     providers: WatchProviders = field(default_factory=WatchProviders)
     imdb_id: str | None = None
+    keywords: tuple[str, ...] = ()
 
     @property
     def id(self) -> int:
@@ -316,6 +320,7 @@ class MovieDetails:
             videos=tuple(each(_dict(data.get("videos")).get("results"), Video.from_tmdb, "video")),
             certification=_certification(data, region),
             providers=WatchProviders.from_tmdb(regional),
+            keywords=_keywords(data.get("keywords")),
             imdb_id=_imdb_id(_dict(data.get("external_ids")).get("imdb_id") or data.get("imdb_id")),
         )
 
@@ -335,6 +340,11 @@ class _Genre:
 
 def genre_names(data: Any) -> dict[int, str]:
     return {g.id: g.name for g in each(_must_dict(data).get("genres"), _Genre.from_tmdb, "genre")}
+
+
+def _keywords(value: Any) -> tuple[str, ...]:
+    names = (one_line(_dict(k).get("name"), NAME_MAX) for k in _list(_dict(value).get("keywords")))
+    return tuple(dict.fromkeys(n for n in names if n))[:MAX_KEYWORDS]
 
 
 def _imdb_id(value: Any) -> str | None:

@@ -11,7 +11,8 @@ told otherwise, it honours an `exclude` list.
 Knobs: `fail()` (the next requests answer a status, with Retry-After), `answer_next()` (a
 refusal, a truncated answer, malformed or empty JSON, or given content), `include` (titles the
 model insists on suggesting, e.g. films the user watched), `reject_json_schema` (a compatible
-server without Structured Outputs), `latency`. `calls` records every request.
+server without Structured Outputs), `latency`. `calls` records every request. The embeddings
+endpoint, with its own knobs and records, is `embeddings` (tests/fakes/embeddings.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.embeddings import FakeEmbeddings
 from tests.fakes.server import Fault, LoopbackServer, take
 from tests.fakes.tmdb import FakeTMDB
 
@@ -60,8 +62,12 @@ class FakeOpenAI(LoopbackServer):
     include: list[tuple[str, int | None]] = field(default_factory=list)  # (title, year) always suggested
     models: list[str] = field(default_factory=lambda: ["gpt-4o-mini", "text-embedding-3-small"])
     calls: list[ChatCall] = field(default_factory=list)
+    embeddings: FakeEmbeddings = field(default_factory=FakeEmbeddings)  # POST /v1/embeddings
     _faults: list[Fault] = field(default_factory=list)
     _scripted: list[Scripted] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.embeddings.api_key = self.api_key
 
     @property
     def base_url(self) -> str:
@@ -80,6 +86,7 @@ class FakeOpenAI(LoopbackServer):
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/embeddings", self.embeddings.handle)
 
     async def _models(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":

@@ -45,6 +45,10 @@ def make_details(film: dict[str, Any], index: int) -> dict[str, Any]:
         tagline=f"Tagline {index}" if index % 2 else "",
         genres=[{"id": g, "name": GENRES[g]} for g in film["genre_ids"]],
         imdb_id=f"tt{9000000 + index}",
+        keywords={
+            "keywords": [{"id": 100 + g, "name": GENRES[g].lower()} for g in film["genre_ids"]]
+            + [{"id": 900 + index % 10, "name": NOUNS[index % 10].lower()}]
+        },
         status="Released",
         credits={
             "cast": [{"name": f"Actor {index}-{n}", "character": f"Role {n}", "order": n} for n in range(8)],
@@ -173,6 +177,13 @@ class FakeTMDB(LoopbackServer):
             if "year" in query:
                 found = [f for f in found if f["release_date"].startswith(query["year"])]
             return self._page(found, page)
+        if path == "/discover/movie":
+            return self._page(self._discover(query), page)
+        if path.startswith("/movie/") and path.endswith("/recommendations"):
+            movie_id = path.split("/")[2]
+            if not movie_id.isdigit() or not 0 <= int(movie_id) - 1000 < len(self.films):
+                return web.json_response({"status_code": 34, "status_message": "not found"}, status=404)
+            return self._page(self.recommended(int(movie_id)), page)
         kind = path.removeprefix("/movie/").removeprefix("/trending/movie/")
         if path == "/trending/movie/week":
             return self._page(self.lists()["trending"], page)
@@ -181,6 +192,21 @@ class FakeTMDB(LoopbackServer):
         if path.startswith("/movie/") and kind.isdigit() and 0 <= int(kind) - 1000 < len(self.films):
             return web.json_response(make_details(self.film(int(kind)), int(kind) - 1000))
         return web.json_response({"status_code": 34, "status_message": "The resource could not be found."}, status=404)
+
+    def recommended(self, movie_id: int) -> list[dict[str, Any]]:
+        """TMDB's "recommendations" for a film: others of its first genre."""
+        genre = self.film(movie_id)["genre_ids"][0]
+        return [f for f in self.films if genre in f["genre_ids"] and f["id"] != movie_id][:20]
+
+    def _discover(self, query: Any) -> list[dict[str, Any]]:
+        found = list(self.films)
+        if genre := query.get("with_genres"):
+            found = [f for f in found if int(genre) in f["genre_ids"]]
+        if since := query.get("primary_release_date.gte"):
+            found = [f for f in found if f["release_date"] >= since]
+        if until := query.get("primary_release_date.lte"):
+            found = [f for f in found if f["release_date"] <= until]
+        return sorted(found, key=lambda f: -f["popularity"])
 
     def _page(self, films: list[dict[str, Any]], page: int) -> web.Response:
         total_pages = max(1, -(-len(films) // PAGE_SIZE))

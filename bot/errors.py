@@ -28,7 +28,8 @@ def user_message(error: BaseException) -> str | None:
 
 
 def unwrap(error: BaseException) -> BaseException:
-    while isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError) and error.__cause__:
+    wrappers = app_commands.CommandInvokeError | app_commands.TransformerError | app_commands.CheckFailure
+    while isinstance(error, wrappers) and error.__cause__:
         error = error.__cause__
     return error
 

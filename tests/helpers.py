@@ -17,6 +17,8 @@ COMMAND_NAMES = {
     "ask",
     "foryou",
     "history",
+    "similar",
+    "semantic",
     "watched",
     "upgrade",
     "plan",

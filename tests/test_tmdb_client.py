@@ -25,8 +25,9 @@ async def test_lists_details_and_reference_data_are_parsed(services: Services, t
     assert [p.name for p in details.providers.rent] == ["RentAll"]
     assert (
         tmdb.calls_to("/movie/1003")[0].query["append_to_response"]
-        == "videos,credits,watch/providers,release_dates,external_ids"
+        == "videos,credits,watch/providers,release_dates,external_ids,keywords"
     )
+    assert details.keywords == ("science fiction", "horror", "heist")  # what embeddings are made from, too
 
     assert (await services.tmdb.genres())[878] == "Science Fiction"
     images = await services.tmdb.image_config()

@@ -121,11 +121,12 @@ class EmbeddingService:
         return self.embedder
 
     # ------------------------------------------------------------------ spaces
-    async def active_space(self) -> Space:
+    async def active_space(self, *, fresh: bool = False) -> Space:
         """The space searches use: the configured one, unless an older one is still active
-        because the configured one does not cover it yet."""
+        because the configured one does not cover it yet. Read at most every ACTIVE_TTL
+        seconds (another process may switch it), or now when `fresh`."""
         now = time.monotonic()
-        if self._active is not None and now - self._active[0] < ACTIVE_TTL:
+        if not fresh and self._active is not None and now - self._active[0] < ACTIVE_TTL:
             return self._active[1]
         async with self._db.connection() as conn:
             stored = await get_state(conn, store.ACTIVE_SPACE_KEY)

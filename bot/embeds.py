@@ -128,7 +128,7 @@ def similarity_list(
     for number, (film, similarity) in enumerate(films, start=1):
         rating = f" · ★ {film.vote_average:.1f}" if film.vote_count else ""
         kinds = ", ".join(genres[g] for g in film.genre_ids[:3] if g in genres)
-        match = f" · **{max(0, round(similarity * 100))}%** match" if similarity is not None else ""
+        match = f" · {max(0, round(similarity * 100))}% match" if similarity is not None else ""
         lines.append(f"**{number}.** {md(film.label, 120)}{rating}" + (f" · {kinds}" if kinds else "") + match)
     embed = discord.Embed(title=clamp(title, TITLE_MAX), description="\n".join(lines) or "Nothing here.", colour=BRAND)
     embed.set_footer(text=clamp(footer, FOOTER_MAX))

@@ -96,13 +96,15 @@ class Call:
 @dataclass
 class FakeTMDB(LoopbackServer):
     """Knobs: `token` (anything else gets 401), `fail()` (next N requests answer a status, with an
-    optional Retry-After), `latency` (seconds before every answer). `calls` records requests."""
+    optional Retry-After), `broken` (a page that always fails), `latency` (seconds before every
+    answer). `calls` records requests."""
 
     token: str = "tmdb-test-token"
     film_count: int = 120
     latency: float = 0.0
     calls: list[Call] = field(default_factory=list)
     films: list[dict[str, Any]] = field(default_factory=list)
+    broken: dict[tuple[str, int], int] = field(default_factory=dict)  # (path, page) -> the status it always gets
     _faults: list[Fault] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -151,6 +153,8 @@ class FakeTMDB(LoopbackServer):
             return web.json_response(
                 {"status_code": 7, "status_message": "Invalid API key", "success": False}, status=401
             )
+        if status := self.broken.get((path, int(request.query.get("page", "1")))):
+            return web.json_response({"status_code": 11, "status_message": "Internal error"}, status=status)
         if fault := take(self._faults):
             if fault.body is not None:
                 return web.Response(body=fault.body, content_type="application/json")

@@ -1,0 +1,95 @@
+"""`marquee catalog sync` against the fake TMDB, real PostgreSQL and Redis: broad (every list,
+then each genre in each decade), queued for embedding, and resumable."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+from services.catalog_sync import CatalogSync, SyncReport, sources
+from services.runtime import Services
+from tests.fakes.openai import FakeOpenAI
+from tests.fakes.tmdb import GENRES, FakeTMDB
+from tests.process import MarqueeProcess, stores_env
+
+
+def fetched(tmdb: FakeTMDB) -> Counter[tuple[str, tuple[tuple[str, str], ...]]]:
+    return Counter((c.path, tuple(sorted(c.query.items()))) for c in tmdb.calls if c.status == 200)
+
+
+async def recorded(services: Services) -> int:
+    async with services.db.connection() as conn:
+        return int(await conn.fetchval("SELECT count(*) FROM catalog_sync_pages"))
+
+
+def test_sources_cover_every_list_and_each_genre_in_each_decade() -> None:
+    from datetime import date
+
+    found = sources(list(GENRES), today=date(2026, 12, 1))
+    assert [s.name for s in found[:5]] == ["now_playing", "popular", "top_rated", "upcoming", "trending"]
+    assert len(found) == 5 + 8 * len(GENRES)  # the 1950s to the 2020s
+    assert dict(found[5].filters) == {
+        "with_genres": "18",
+        "primary_release_date.gte": "1950-01-01",
+        "primary_release_date.lte": "1959-12-31",
+    }
+
+
+async def test_a_sync_stopped_half_way_resumes_and_fetches_nothing_twice(
+    services: Services, tmdb: FakeTMDB, llm: FakeOpenAI
+) -> None:
+    sync = CatalogSync(services.catalog, services.db)
+    task: asyncio.Task[SyncReport] | None = None
+
+    def stop_half_way(report: SyncReport, planned: int) -> None:
+        if report.pages >= 12 and task is not None:
+            task.cancel()  # what Ctrl+C does to the command
+
+    task = asyncio.create_task(sync.run(3, stop_half_way))
+    await asyncio.gather(task, return_exceptions=True)
+    assert task.cancelled()
+    first = await recorded(services)
+    assert 12 <= first < 40
+
+    report = await sync.run(3)
+    assert report.failed == 0 and report.skipped >= first
+    assert all(n == 1 for n in fetched(tmdb).values()), [k for k, n in fetched(tmdb).items() if n > 1]
+    async with services.db.connection() as conn:
+        films = await conn.fetchval("SELECT count(*) FROM movies")
+        discovered = await conn.fetchval("SELECT count(DISTINCT source) FROM catalog_sync_pages")
+    assert films == len(tmdb.films)  # every decade and genre: the whole (fake) catalogue
+    assert discovered == len(sources(list(GENRES)))
+    assert await services.embeddings.queue.pending() == films  # queued for the worker
+
+    again = await sync.run(3)
+    assert (again.pages, again.new_films) == (0, 0) and again.skipped == len(sources(list(GENRES))) * 3
+
+
+async def test_a_page_tmdb_refuses_is_left_for_the_next_run(services: Services, tmdb: FakeTMDB) -> None:
+    sync = CatalogSync(services.catalog, services.db)
+    tmdb.broken[("/movie/top_rated", 1)] = 503  # whatever the retries
+    report = await sync.run(1)
+    assert report.failed == 1 and report.pages == len(sources(list(GENRES))) - 1
+    del tmdb.broken[("/movie/top_rated", 1)]
+    report = await sync.run(1)
+    assert (report.failed, report.pages) == (0, 1)
+
+
+async def test_the_command_logs_progress_and_resumes(
+    tmp_path: Path, tmdb: FakeTMDB, llm: FakeOpenAI, database_url: str, redis_url: str
+) -> None:
+    env = stores_env(tmdb, database_url, redis_url, OPENAI_API_KEY=llm.api_key, OPENAI_BASE_URL=llm.base_url)
+    proc = await MarqueeProcess(["catalog", "sync", "--pages", "2"], env, tmp_path).start()
+    assert await proc.wait(120) == 0, proc.output()
+    out = proc.output()
+    total = len(sources(list(GENRES))) * 2
+    lines = [line for line in out.splitlines() if f"/{total} pages" in line]
+    assert 5 <= len(lines) <= 11 and lines[-1].endswith(f"catalog sync: {total}/{total} pages, 120 new films")
+    assert "new films, queued for embedding (the worker embeds them)" in out
+    assert llm.api_key not in out and tmdb.token not in out
+    proc = await MarqueeProcess(["catalog", "sync", "--pages", "2"], env, tmp_path).start()
+    assert await proc.wait(120) == 0
+    assert f"0 pages fetched, {total} already synced or past the last page, 0 failed; 0 new films" in proc.output()
+    proc = await MarqueeProcess(["catalog", "sync", "--pages", "0"], env, tmp_path).start()
+    assert await proc.wait(60) == 2 and "--pages goes from 1 to 500" in proc.output()

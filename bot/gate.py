@@ -26,9 +26,7 @@ class GateClosed(app_commands.CheckFailure):
     """A Pro command refused; its cause is the MarqueeError the user is told about."""
 
 
-def pro_command(
-    *, ephemeral: bool = False, requires: Callable[[Services], object] | None = None
-) -> Callable[[F], F]:
+def pro_command(*, ephemeral: bool = False, requires: Callable[[Services], object] | None = None) -> Callable[[F], F]:
     """Gate a Pro command, whose callback then finds the interaction already deferred.
     `requires(services)` is an instant check run before the defer (e.g. that AI is configured),
     so that its refusal is an ephemeral answer rather than a public "thinking…"."""

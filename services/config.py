@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import platformdirs
@@ -23,6 +24,9 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("marquee"))
 
 
+EMBEDDING_MODEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,99}$"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
@@ -40,8 +44,9 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_chat_model: str = "gpt-4o-mini"
+    # Written into SQL as literals (each size has its own partial index): hence the strict shape.
     openai_embedding_model: str = "text-embedding-3-small"
-    embedding_dimensions: int = 1536
+    embedding_dimensions: int = Field(default=1536, ge=1, le=4000)  # pgvector indexes up to 4000 (halfvec)
     ai_daily_free_quota: int = Field(default=20, ge=0)  # /ask + /foryou per free user per UTC day; 0: no cap
     ai_daily_token_budget: int | None = Field(default=None, ge=1)  # LLM tokens per UTC day, all users
 
@@ -65,6 +70,13 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("openai_embedding_model")
+    @classmethod
+    def _plain_model_name(cls, value: str) -> str:
+        if not re.match(EMBEDDING_MODEL_PATTERN, value):
+            raise ValueError("a model name is letters, digits and . _ : / @ + - (at most 100)")
+        return value
 
     @field_validator("shard_ids", mode="before")
     @classmethod

@@ -8,12 +8,17 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 import aiohttp
+import asyncpg
 from redis.exceptions import RedisError
 
 from services.config import Settings
+from services.db import embeddings as embeddings_repo
 from services.db.migrate import load_migrations
 from services.db.pool import open_database
+from services.db.state import get_state
 from services.embedded import embedded_postgres, running_redis_socket
+from services.embeddings.client import Space
+from services.embeddings.pipeline import parse_space
 from services.errors import MarqueeError
 from services.runtime import redis_client
 
@@ -108,10 +113,14 @@ def _models(listing: dict, settings: Settings) -> str:
     offered = (
         {m.get("id") for m in listing.get("data", []) if isinstance(m, dict)} if isinstance(listing, dict) else set()
     )
-    if offered and settings.openai_chat_model not in offered:
-        model = settings.openai_chat_model
-        raise Unusable(f"OPENAI_CHAT_MODEL {model} is not offered by this server ({len(offered)} models are)")
-    return f"key works (chat {settings.openai_chat_model}, embeddings {settings.openai_embedding_model})"
+    for name, model in (
+        ("OPENAI_CHAT_MODEL", settings.openai_chat_model),
+        ("OPENAI_EMBEDDING_MODEL", settings.openai_embedding_model),
+    ):
+        if offered and model not in offered:
+            raise Unusable(f"{name} {model} is not offered by this server ({len(offered)} models are)")
+    embeddings = f"embeddings {settings.openai_embedding_model} at {settings.embedding_dimensions} dimensions"
+    return f"key works (chat {settings.openai_chat_model}, {embeddings})"
 
 
 def _price(price: dict, settings: Settings) -> str:
@@ -156,31 +165,36 @@ async def _stripe(settings: Settings, session: aiohttp.ClientSession) -> Check:
 
 
 async def _stores(settings: Settings) -> list[Check]:
-    """The database and Redis; embedded ones are joined when they exist, never created."""
+    """The database (and the embeddings in it) and Redis; embedded ones are joined when they
+    exist, never created."""
     data_dir = settings.marquee_data_dir.expanduser()
+    space = Space(settings.openai_embedding_model, settings.embedding_dimensions) if settings.ai_enabled else None
     async with AsyncExitStack() as stack:
         if settings.database_url is not None:
-            database = await _database(settings.database_url.get_secret_value(), "DATABASE_URL")
+            database = await _database(settings.database_url.get_secret_value(), "DATABASE_URL", space)
         elif not (data_dir / "postgres").is_dir():
-            database = Check(
-                "database", "ok", f"embedded, not created yet (the first `marquee run` makes it in {data_dir})"
-            )
+            database = [
+                Check("database", "ok", f"embedded, not created yet (the first `marquee run` makes it in {data_dir})")
+            ]
         else:
             try:
                 dsn = await stack.enter_async_context(embedded_postgres(data_dir))
             except Exception as exc:  # the embedded server failing to start is exactly what doctor reports
                 return [Check("database", "failing", f"embedded PostgreSQL did not start: {exc}")]
-            database = await _database(dsn, "embedded")
+            database = await _database(dsn, "embedded", space)
         if settings.redis_url is not None:
             redis = await _redis(settings.redis_url.get_secret_value(), "REDIS_URL")
         elif socket_path := running_redis_socket(data_dir):
             redis = await _redis(f"unix://{socket_path}", "embedded")
         else:
             redis = Check("redis", "ok", "embedded, not running (Marquee starts it)")
-    return [database, redis]
+    if space is None and database[0].status == "ok":
+        database.append(Check("embeddings", "off", "AI is off: /similar shows TMDB's recommendations", required=False))
+    return [*database, redis]
 
 
-async def _database(dsn: str, where: str) -> Check:
+async def _database(dsn: str, where: str, space: Space | None) -> list[Check]:
+    """The database, and (with AI on: `space` is the configured one) what is embedded in it."""
     try:
         async with open_database(dsn, min_size=1, max_size=1) as db, db.connection() as conn:
             version = await conn.fetchval("SHOW server_version")
@@ -189,13 +203,27 @@ async def _database(dsn: str, where: str) -> Check:
             applied = (
                 {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")} if done else set()
             )
+            pending = [m.version for m in load_migrations() if m.version not in applied]
+            embedded = [await _embeddings(conn, space)] if space and has_vector and not pending else []
     except MarqueeError as exc:
-        return Check("database", "failing", f"{where}: {exc}")
-    pending = [m.version for m in load_migrations() if m.version not in applied]
+        return [Check("database", "failing", f"{where}: {exc}")]
     if not has_vector:
-        return Check("database", "failing", f"{where}: PostgreSQL {version} lacks the pgvector extension")
+        return [Check("database", "failing", f"{where}: PostgreSQL {version} lacks the pgvector extension")]
     state = f"{len(pending)} migrations pending (run `marquee migrate`)" if pending else "migrations up to date"
-    return Check("database", "ok", f"{where}: PostgreSQL {version} with pgvector, {state}")
+    return [Check("database", "ok", f"{where}: PostgreSQL {version} with pgvector, {state}"), *embedded]
+
+
+async def _embeddings(conn: asyncpg.Connection, configured: Space) -> Check:
+    """How much of the catalogue search by meaning covers, and in which space."""
+    films = int(await conn.fetchval("SELECT count(*) FROM movies WHERE NOT adult"))
+    active = parse_space(await get_state(conn, embeddings_repo.ACTIVE_SPACE_KEY)) or configured
+    have = await embeddings_repo.count(conn, active)
+    line = f"searches use {active}: {have:,} of {films:,} films embedded"
+    if active != configured:
+        line += f"; re-embedding into {configured}: {await embeddings_repo.count(conn, configured):,} so far"
+    if films and not have:
+        line += " (run `marquee catalog sync`, and a worker, to fill it)"
+    return Check("embeddings", "ok", line, required=False)
 
 
 async def _redis(url: str, where: str) -> Check:

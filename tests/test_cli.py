@@ -69,13 +69,17 @@ async def test_doctor_checks_everything(
     assert lines[4] == "off      stripe: billing is off: Pro commands are open to everyone"
     assert lines[5].startswith("ok       database: DATABASE_URL: PostgreSQL ")
     assert lines[5].endswith("with pgvector, migrations up to date")
-    assert lines[6].startswith("ok       redis: REDIS_URL: Redis ")
+    assert lines[6] == "off      embeddings: AI is off: /similar shows TMDB's recommendations"
+    assert lines[7].startswith("ok       redis: REDIS_URL: Redis ")
 
     ai = {**env, "OPENAI_API_KEY": llm.api_key, "OPENAI_BASE_URL": llm.base_url, "AI_DAILY_TOKEN_BUDGET": "200000"}
     code, out = await run(["doctor"], ai, tmp_path)
     lines = out.strip().splitlines()
     assert code == 0, out
-    assert lines[2] == "ok       openai: key works (chat gpt-4o-mini, embeddings text-embedding-3-small)"
+    assert lines[2] == (
+        "ok       openai: key works (chat gpt-4o-mini, embeddings text-embedding-3-small at 1536 dimensions)"
+    )
+    assert lines[6] == "ok       embeddings: searches use text-embedding-3-small@1536: 0 of 0 films embedded"
     assert lines[3] == (
         "ok       ai limits: AI_DAILY_FREE_QUOTA 20 /ask + /foryou per free user a UTC day; "
         "AI_DAILY_TOKEN_BUDGET 200,000 tokens a UTC day"
@@ -86,6 +90,11 @@ async def test_doctor_checks_everything(
     assert "failing  openai: OPENAI_CHAT_MODEL gpt-nonexistent is not offered by this server (2 models are)" in out
     assert "AI_DAILY_FREE_QUOTA 0: no per-user cap" in out
     assert llm.api_key not in out
+    code, out = await run(["doctor"], {**ai, "OPENAI_EMBEDDING_MODEL": "x'; DROP TABLE movies; --"}, tmp_path)
+    assert code == 2 and out.strip() == (
+        "marquee: OPENAI_EMBEDDING_MODEL is invalid: Value error, a model name is letters, digits and . _ : / @ + -"
+        " (at most 100)"
+    )
 
     env.update(TMDB_TOKEN="wrong", STRIPE_SECRET_KEY="sk_test_x")
     code, out = await run(["doctor"], env, tmp_path)

@@ -15,6 +15,7 @@ import aiohttp
 import discord
 from arq import Retry
 
+from services.billing.service import PRO_PERKS
 from services.db import billing as repo
 from services.errors import MarqueeError
 from services.runtime import Services
@@ -75,7 +76,7 @@ async def message_for(services: Services, notice: repo.Notice) -> DM:
     plan = await services.billing.plan(notice.discord_id)
     when = f" It renews on {plan.period_end:%-d %B %Y}." if plan.period_end else ""
     if notice.kind == "pro_started":
-        return DM(f"🎉 You're now **Marquee Pro**: no daily cap on `/ask` and `/foryou`.{when} Thank you!")
+        return DM(f"🎉 You're now **Marquee Pro**: {PRO_PERKS}{when} Thank you!")
     if notice.kind == "payment_failed":
         portal = await services.billing.portal_url(plan)
         text = "Your payment for **Marquee Pro** didn't go through. Please update your payment method"

@@ -9,14 +9,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import embeds
-from services.billing.service import Plan
+from services.billing.service import PRO_PERKS, Plan
 from services.errors import StripeUnavailable
 
 if TYPE_CHECKING:
     from bot.client import MarqueeBot
 
 DMS_CLOSED = 50007
-PRO_PERKS = "no daily cap on `/ask` and `/foryou`."  # the Pro commands join this as they arrive
 
 
 def link_view(label: str, url: str) -> discord.ui.View:

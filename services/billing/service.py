@@ -26,6 +26,8 @@ from services.errors import BillingOff, DatabaseUnavailable, ProRequired
 
 log = logging.getLogger(__name__)
 
+# What Pro adds, as the plan, /upgrade and the "you're Pro" DM say it.
+PRO_PERKS = "search by meaning with `/semantic`, and no daily cap on `/ask` and `/foryou`."
 CHECKOUT_REUSE_SECONDS = 600  # a second /upgrade within this window gets the same Checkout Session
 
 

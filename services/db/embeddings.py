@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import asyncpg
 import numpy as np
 
+from services.config import EMBEDDING_MODEL_PATTERN
 from services.embeddings.client import Matrix, Space
 
-MODEL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,99}$")
+MODEL_PATTERN = re.compile(EMBEDDING_MODEL_PATTERN)
 MAX_VECTOR_INDEX_DIMENSIONS = 2000  # pgvector's HNSW limit for vector; halfvec goes to 4000
 INDEX_LOCK_KEY = 0x4D415253  # "MARS": one process builds an index at a time
 ACTIVE_SPACE_KEY = "embeddings:active_space"

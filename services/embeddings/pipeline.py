@@ -130,14 +130,14 @@ class EmbeddingService:
             return self._active[1]
         async with self._db.connection() as conn:
             stored = await get_state(conn, store.ACTIVE_SPACE_KEY)
-        space = _parse_space(stored) or self.configured
+        space = parse_space(stored) or self.configured
         self._active = (now, space)
         return space
 
     async def maybe_switch(self) -> bool:
         """Make the configured space active once it covers the active one; True when it did."""
         async with self._db.transaction() as conn:
-            stored = _parse_space(await get_state(conn, store.ACTIVE_SPACE_KEY))
+            stored = parse_space(await get_state(conn, store.ACTIVE_SPACE_KEY))
             if stored == self.configured:
                 return False
             if stored is not None:
@@ -276,7 +276,8 @@ def _row(film: MovieDetails, text: str, vector: Matrix) -> store.EmbeddingRow:
     return store.EmbeddingRow(film.id, content_hash(text), vector, film.summary.year, film.summary.adult)
 
 
-def _parse_space(value: str | None) -> Space | None:
+def parse_space(value: str | None) -> Space | None:
+    """The space stored in app_state (the model, a newline, the dimensions), or None."""
     if not value or "\n" not in value:
         return None
     model, dimensions = value.rsplit("\n", 1)

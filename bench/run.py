@@ -10,7 +10,8 @@
   list, and the warm service time;
 - the AI benchmarks of bench/ai.py (/ask's latency split, LLM calls and tokens per command, and
   the single flight across two processes);
-- the Stripe webhook burst of bench/billing.py.
+- the Stripe webhook burst of bench/billing.py;
+- vector search at 10k and 100k films and the embedding pipeline, bench/vectors.py.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import psutil
 from bench.ai import ai_benchmarks
 from bench.billing import webhook_burst
 from bench.common import ms, percentile
+from bench.vectors import vector_benchmarks
 from services.runtime import open_services
 from tests.conftest import TEST_RETRY, make_settings
 from tests.fakes.discord_emu import DiscordEmulator
@@ -178,6 +180,7 @@ async def main() -> None:
     await process_benchmarks(rows)
     await ai_benchmarks(rows)
     await webhook_burst(rows)
+    await vector_benchmarks(rows)
     print(f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
     print("| measure | result |\n|---|---|")
     for name, value in rows:

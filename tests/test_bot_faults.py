@@ -221,3 +221,20 @@ async def test_database_down_ask_still_answers(cut: dict[str, Any], emulator: An
     assert embed(msg)["title"] == "Films for “golden frontier”"  # the history row is skipped, not the answer
     msg = await answer(emulator, "foryou", user=emulator.bob)
     assert is_ephemeral(msg) and "database is unreachable" in msg["content"]
+
+
+async def test_database_down_similar_and_semantic_say_so_and_redis_down_they_still_answer(
+    cut: dict[str, Any], emulator: Any, llm: FakeOpenAI
+) -> None:
+    from tests.test_similar_semantic import embed_catalogue, listed
+
+    services: Services = cut["services"]
+    await embed_catalogue(services, "now_playing", 2)
+    cut["redis"].sever()  # no query cache, no queue: search by meaning still works
+    assert len(listed(await answer(emulator, "semantic", {"query": "iron harbor"}))) == 10
+    assert len(listed(await answer(emulator, "similar", {"title": "1005"}))) == 10
+    cut["redis"].restore()
+    cut["pg"].sever()
+    for name, options in (("semantic", {"query": "iron harbor"}), ("similar", {"title": "1005"})):
+        msg = await answer(emulator, name, options)
+        assert is_ephemeral(msg) and "database is unreachable" in msg["content"], msg

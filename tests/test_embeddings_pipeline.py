@@ -92,7 +92,7 @@ async def test_films_browsed_are_embedded_in_batches_by_the_worker(
     # The space's HNSW index exists, and the space is the one searches use.
     async with services.db.connection() as conn:
         index = await conn.fetchval("SELECT indexdef FROM pg_indexes WHERE indexname = $1", store.index_name(SMALL))
-    assert "hnsw" in index and "vector(1536)" in index and "vector_cosine_ops" in index
+    assert "hnsw" in index and "halfvec(1536)" in index and "halfvec_cosine_ops" in index
     assert await services.embeddings.active_space() == SMALL
 
 
@@ -175,13 +175,17 @@ async def test_adult_and_vanished_films_are_dropped_not_retried(
     services: Services, llm: FakeOpenAI, tmdb: FakeTMDB
 ) -> None:
     await services.catalog.browse("now_playing")
+    await embed_pending(ctx(services))
+    assert 1001 in await stored(services)
     tmdb.films[1]["adult"] = True  # the details now say adult
     await services.redis.flushdb()  # no cached details
     async with services.db.transaction() as conn:
         await conn.execute("INSERT INTO movies (id, title) VALUES (99999, 'Gone from TMDB') ON CONFLICT DO NOTHING")
     await services.embeddings.queue.add([99999, *(await catalogue(services))])
-    assert await embed_pending(ctx(services)) == "embedded 19, unchanged 0, dropped 2"
+    assert await embed_pending(ctx(services)) == "embedded 0, unchanged 19, dropped 2"
     assert 1001 not in await stored(services) and await services.embeddings.queue.pending() == 0
+    hits = await services.similarity.semantic(3, tmdb.films[1]["title"])
+    assert 1001 not in [h.film.id for h in hits.hits]  # an adult film is never shown
 
 
 async def test_a_new_size_is_filled_in_the_background_then_takes_over(
@@ -213,7 +217,7 @@ async def test_a_new_size_is_filled_in_the_background_then_takes_over(
             index = await conn.fetchval(
                 "SELECT indexdef FROM pg_indexes WHERE indexname = $1", store.index_name(smaller)
             )
-        assert "vector(256)" in index and "dimensions = 256" in index
+        assert "halfvec(256)" in index and "dimensions = 256" in index
     assert await services.embeddings.active_space(fresh=True) == smaller
     assert len(await stored(services, SMALL)) == 20  # the old vectors are kept (switching back is free)
 

@@ -81,7 +81,7 @@ async def embed_pending(ctx: dict[str, Any]) -> str:
     except Exception:
         log.exception("embedding failed; the films stay queued")
         return "failed"
-    return f"embedded {report.embedded}, unchanged {report.unchanged}, dropped {report.dropped}"
+    return f"embedded {report.embedded}, unchanged {report.unchanged}, dropped {len(report.dropped)}"
 
 
 async def embed_sweep(ctx: dict[str, Any]) -> int:
@@ -89,5 +89,4 @@ async def embed_sweep(ctx: dict[str, Any]) -> int:
     was lost, Redis was down, or the model or size changed); switch spaces once one is complete.
     Returns how many films were queued."""
     services: Services = ctx["services"]
-    await services.embeddings.prepare()
     return await services.embeddings.sweep()

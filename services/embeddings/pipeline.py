@@ -55,13 +55,13 @@ ACTIVE_TTL = 5.0  # seconds a process trusts its copy of the active space
 class Report:
     embedded: int = 0
     unchanged: int = 0  # the text's hash was stored already: no API call
-    dropped: int = 0  # not embeddable (gone from TMDB, adult, unknown)
+    dropped: list[int] = field(default_factory=list)  # not embeddable (gone from TMDB, adult)
     failed: list[int] = field(default_factory=list)  # TMDB did not answer: left queued
 
     def add(self, other: Report) -> None:
         self.embedded += other.embedded
         self.unchanged += other.unchanged
-        self.dropped += other.dropped
+        self.dropped.extend(other.dropped)
         self.failed.extend(other.failed)
 
 
@@ -184,6 +184,7 @@ class EmbeddingService:
         """Queue every film without a vector in the configured space; how many were queued."""
         if self.embedder is None:
             return 0
+        await self.prepare()
         async with self._db.connection() as conn:
             ids = await store.missing(conn, self.configured, SWEEP_LIMIT)
         if ids:
@@ -195,6 +196,10 @@ class EmbeddingService:
         """Fetch, describe, embed (only texts not stored yet) and store `movie_ids` in `space`."""
         report = Report()
         films = await self._details(movie_ids, report)
+        if report.dropped:
+            # Never found by a search again, in any space (nor holding back a switch of spaces).
+            async with self._db.transaction() as conn:
+                await store.forget(conn, report.dropped)
         texts = {film.id: film_text(film) for film in films}
         async with self._db.connection() as conn:
             stored = await store.stored_hashes(conn, space, list(texts))
@@ -221,14 +226,14 @@ class EmbeddingService:
                 try:
                     film = await self._catalog.details(movie_id)
                 except MovieNotFound:
-                    report.dropped += 1
+                    report.dropped.append(movie_id)
                     return None
                 except MarqueeError as exc:
                     log.info("could not fetch film %d to embed it: %s", movie_id, exc)
                     report.failed.append(movie_id)
                     return None
             if film.summary.adult:
-                report.dropped += 1
+                report.dropped.append(movie_id)
                 return None
             return film
 

@@ -28,7 +28,15 @@ from services.db.pool import Database
 from services.db.users import ensure_user
 from services.embeddings.client import REQUEST_PATH, Matrix, Space, normalised
 from services.embeddings.pipeline import EmbeddingService
-from services.errors import AIDisabled, EmbeddingsUnavailable, NoEmbeddings, NoResults, NoSimilar, NoWords
+from services.errors import (
+    AIDisabled,
+    DatabaseUnavailable,
+    EmbeddingsUnavailable,
+    NoEmbeddings,
+    NoResults,
+    NoSimilar,
+    NoWords,
+)
 from services.metrics import Metrics
 from services.text import fold
 from services.tmdb.models import MovieDetails, MovieSummary
@@ -121,10 +129,14 @@ class SimilarityService:
         are near-duplicates of a watched film; as they were when too few vectors are known."""
         if not self.embeddings.enabled or not watched or not picks:
             return tuple(picks)
-        space = await self.embeddings.active_space()
         started = time.perf_counter()
-        async with self._db.connection() as conn:
-            known = await store.vectors_of(conn, space, [*watched, *(p.film.id for p in picks)])
+        try:
+            space = await self.embeddings.active_space()
+            async with self._db.connection() as conn:
+                known = await store.vectors_of(conn, space, [*watched, *(p.film.id for p in picks)])
+        except DatabaseUnavailable as exc:  # the picks are good as they are; the order is a bonus
+            log.info("/foryou picks not re-ranked: %s", exc)
+            return tuple(picks)
         self._metrics.vector_search_latency.labels("rerank").observe(time.perf_counter() - started)
         seen = [known[i] for i in watched if i in known]
         if not seen:

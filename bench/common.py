@@ -16,3 +16,12 @@ def p99(values: list[float]) -> float:
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
+
+
+class PrintedRows(list[tuple[str, str]]):
+    """Rows printed as Markdown table rows as they come: a long run shows its figures as it goes,
+    and a failure late in it loses none of them."""
+
+    def append(self, row: tuple[str, str]) -> None:
+        super().append(row)
+        print(f"| {row[0]} | {row[1]} |", flush=True)

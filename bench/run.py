@@ -31,7 +31,7 @@ import psutil
 
 from bench.ai import ai_benchmarks
 from bench.billing import webhook_burst
-from bench.common import ms, percentile
+from bench.common import PrintedRows, ms, percentile
 from bench.vectors import vector_benchmarks
 from services.runtime import open_services
 from tests.conftest import TEST_RETRY, make_settings
@@ -175,16 +175,14 @@ async def service_benchmarks(rows: list[tuple[str, str]]) -> None:
 
 
 async def main() -> None:
-    rows: list[tuple[str, str]] = []
+    print(f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
+    print("| measure | result |\n|---|---|", flush=True)
+    rows = PrintedRows()
     await service_benchmarks(rows)
     await process_benchmarks(rows)
     await ai_benchmarks(rows)
     await webhook_burst(rows)
     await vector_benchmarks(rows)
-    print(f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
-    print("| measure | result |\n|---|---|")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import statistics
 import tempfile
@@ -34,7 +33,7 @@ import asyncpg
 import numpy as np
 import numpy.typing as npt
 
-from bench.common import Rows, ms, p99
+from bench.common import PrintedRows, Rows, ms, p99
 from services.db import embeddings as store
 from services.db.migrate import apply_migrations
 from services.db.pool import Database, open_database
@@ -81,9 +80,10 @@ def recall(found: Sequence[int], truth: Sequence[int]) -> float:
 async def load(db: Database, vectors: Matrix, years: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     ids = np.arange(1, len(vectors) + 1, dtype=np.int64)
     async with db.connection() as conn:
+        await drop_indexes(conn)  # a bulk load, then a bulk build (as after a restore)
         await conn.execute("TRUNCATE movies CASCADE")
         await conn.copy_records_to_table(
-            "movies", records=[(int(i), f"Film {i}") for i in ids], columns=["id", "title"]
+            "movies", records=[(int(i), f"Film {i}") for i in ids], columns=["id", "title"], timeout=600
         )
         await conn.copy_records_to_table(
             "movie_embeddings",
@@ -92,9 +92,15 @@ async def load(db: Database, vectors: Matrix, years: npt.NDArray[np.int64]) -> n
                 for i, v, y in zip(ids, vectors, years, strict=True)
             ],
             columns=["movie_id", "model", "dimensions", "content_hash", "embedding", "release_year", "adult"],
+            timeout=1200,
         )
-        await conn.execute("VACUUM ANALYZE movie_embeddings")
+        await conn.execute("VACUUM ANALYZE movie_embeddings", timeout=600)
     return ids
+
+
+async def drop_indexes(conn: asyncpg.Connection) -> None:
+    for old in await conn.fetch("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'movie_embeddings_hnsw%'"):
+        await conn.execute(f"DROP INDEX {old['indexname']}")
 
 
 async def build_index(db: Database, full: bool = False) -> tuple[float, int]:
@@ -103,8 +109,7 @@ async def build_index(db: Database, full: bool = False) -> tuple[float, int]:
     async with db.connection() as conn:
         await conn.execute("SET maintenance_work_mem = '3GB'")
         await conn.execute("SET max_parallel_maintenance_workers = 1")  # two cores: one helper
-        for old in await conn.fetch("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'movie_embeddings_hnsw%'"):
-            await conn.execute(f"DROP INDEX {old['indexname']}")
+        await drop_indexes(conn)
         began = time.perf_counter()
         if full:
             name = "movie_embeddings_hnsw_full"
@@ -309,15 +314,3 @@ async def main() -> None:
     args = parser.parse_args()
     print("| measure | result |\n|---|---|", flush=True)
     await vector_benchmarks(PrintedRows(), [int(s) for s in args.sizes.split(",")])
-
-
-class PrintedRows(list[tuple[str, str]]):
-    """Rows printed as they come (a long run shows its figures as it goes)."""
-
-    def append(self, row: tuple[str, str]) -> None:
-        super().append(row)
-        print(f"| {row[0]} | {row[1]} |", flush=True)
-
-
-if __name__ == "__main__":
-    asyncio.run(main())

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from services.ai.matching import Pick
 from services.config import Settings
 from services.db import embeddings as store
+from services.embeddings.client import Space
 from services.embeddings.search import rank_by_taste
 from services.runtime import Services, open_services
 from tests.billing_env import billing_loop
@@ -66,6 +67,7 @@ async def history_rows(services: Services) -> list[tuple[str, str, list[int]]]:
     return [(r["kind"], r["query"], list(r["movie_ids"])) for r in rows]
 
 
+SMALL_SPACE = Space("text-embedding-3-small", 1536)
 # Films i and j of the fake catalogue share a title word, a theme and genres when i ≡ j (mod 30).
 KIN_OF_1005 = {1035, 1065, 1095}
 
@@ -276,3 +278,18 @@ async def test_a_secret_never_reaches_the_logs(
     await answer(emulator, "semantic", {"query": "films about obsession"})
     assert llm.api_key not in caplog.text and "embeddings call model=text-embedding-3-small" in caplog.text
     assert isinstance(services.settings.openai_api_key, SecretStr)
+
+
+async def test_a_year_filter_still_fills_the_page_and_keeps_out_watched_films(
+    services: Services, tmdb: FakeTMDB
+) -> None:
+    await embed_catalogue(services)
+    in_years = {f["id"] for f in tmdb.films if 2000 <= int(f["release_date"][:4]) <= 2009}
+    watched = sorted(in_years)[:15]  # most of the decade's nearest are watched
+    query = fake_vector("crimson heist", "text-embedding-3-small", 1536)
+    filters = store.Filters(exclude=tuple(watched), year_from=2000, year_to=2009)
+    async with services.db.connection() as conn:
+        found = [n.movie_id for n in await store.nearest(conn, SMALL_SPACE, query, filters, 10)]
+    assert len(found) == 10 and set(found) <= in_years - set(watched)
+    allowed = in_years - set(watched)
+    assert found == [i for i in await exact_nearest(services, query, set(), k=120) if i in allowed][:10]

@@ -27,6 +27,9 @@ from typing import Any
 import numpy as np
 from aiohttp import web
 
+from tests.fakes.openai_errors import error, fault_response
+from tests.fakes.server import Fault, take
+
 MODELS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
 MAX_INPUTS = 2048
 MAX_REQUEST_TOKENS = 300_000
@@ -47,14 +50,6 @@ class EmbeddingCall:
     encoding: str
     at: float
     status: int = 200
-
-
-@dataclass
-class EmbeddingFault:
-    status: int
-    remaining: int
-    retry_after: str | None
-    after: int  # requests let through before this one applies
 
 
 def tokens(text: str) -> int:
@@ -86,10 +81,10 @@ class FakeEmbeddings:
     api_key: str = "sk-test-fake-key"
     latency: float = 0.0
     calls: list[EmbeddingCall] = field(default_factory=list)
-    _faults: list[EmbeddingFault] = field(default_factory=list)
+    _faults: list[Fault] = field(default_factory=list)
 
     def fail(self, status: int, times: int = 1, retry_after: str | None = None, *, after: int = 0) -> None:
-        self._faults.append(EmbeddingFault(status, times, retry_after, after))
+        self._faults.append(Fault(status, times, retry_after, after=after))
 
     def answered(self) -> list[EmbeddingCall]:
         return [c for c in self.calls if c.status == 200]
@@ -101,11 +96,11 @@ class FakeEmbeddings:
     async def handle(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
             self.calls.append(EmbeddingCall("", [], None, "", time.monotonic(), status=401))
-            return _error(401, "Incorrect API key provided.", "invalid_request_error", code="invalid_api_key")
+            return error(401, "Incorrect API key provided.", "invalid_request_error", code="invalid_api_key")
         try:
             body = await request.json()
         except ValueError:
-            return _error(400, "We could not parse the JSON body of your request.", "invalid_request_error")
+            return error(400, "We could not parse the JSON body of your request.", "invalid_request_error")
         inputs = body.get("input")
         texts = [inputs] if isinstance(inputs, str) else inputs if isinstance(inputs, list) else None
         model = str(body.get("model") or "")
@@ -125,16 +120,16 @@ class FakeEmbeddings:
 
     def _answer(self, call: EmbeddingCall, texts: list[Any] | None) -> web.Response:
         if call.model not in MODELS:
-            return _error(
+            return error(
                 404,
                 f"The model `{call.model}` does not exist or you do not have access to it.",
                 "invalid_request_error",
                 code="model_not_found",
             )
         if not texts or any(t == "" or t == [] for t in texts):
-            return _error(400, "'$.input' is invalid. Please check the API reference.", "invalid_request_error")
+            return error(400, "'$.input' is invalid. Please check the API reference.", "invalid_request_error")
         if len(texts) > MAX_INPUTS:
-            return _error(
+            return error(
                 400,
                 f"'$.input' is too long: {len(texts)} items, the maximum is {MAX_INPUTS}.",
                 "invalid_request_error",
@@ -142,11 +137,11 @@ class FakeEmbeddings:
             )
         counts = [tokens(t) if isinstance(t, str) else len(t) for t in texts]
         if max(counts) > MAX_INPUT_TOKENS:
-            return _error(
+            return error(
                 400, f"This model's maximum context length is {MAX_INPUT_TOKENS} tokens.", "invalid_request_error"
             )
         if sum(counts) > MAX_REQUEST_TOKENS:
-            return _error(
+            return error(
                 400,
                 f"Requested {sum(counts)} tokens, max {MAX_REQUEST_TOKENS} tokens per request",
                 "max_tokens_per_request",
@@ -156,15 +151,15 @@ class FakeEmbeddings:
         dimensions = call.dimensions or size
         if call.dimensions is not None:
             if not call.model.startswith("text-embedding-3"):
-                return _error(400, "This model does not support specifying dimensions.", "invalid_request_error")
+                return error(400, "This model does not support specifying dimensions.", "invalid_request_error")
             if not isinstance(call.dimensions, int) or not 1 <= call.dimensions <= size:
-                return _error(
+                return error(
                     400, f"dimensions must be between 1 and {size}.", "invalid_request_error", param="dimensions"
                 )
         if call.encoding not in ("float", "base64"):
-            return _error(400, "encoding_format must be 'float' or 'base64'.", "invalid_request_error")
-        if fault := self._fault():
-            return _fault_response(fault)
+            return error(400, "encoding_format must be 'float' or 'base64'.", "invalid_request_error")
+        if fault := take(self._faults):
+            return fault_response(fault)
         data = []
         for index, text in enumerate(call.inputs):
             vector = fake_vector(text, call.model, dimensions)
@@ -179,40 +174,3 @@ class FakeEmbeddings:
             {"object": "list", "data": data, "model": call.model, "usage": usage},
             headers={"x-request-id": f"req_emb_{len(self.calls)}", "openai-processing-ms": "9"},
         )
-
-    def _fault(self) -> EmbeddingFault | None:
-        if not self._faults:
-            return None
-        head = self._faults[0]
-        if head.after > 0:
-            head.after -= 1
-            return None
-        head.remaining -= 1
-        if head.remaining <= 0:
-            self._faults.pop(0)
-        return head
-
-
-def _error(status: int, message: str, kind: str, *, param: str | None = None, code: str | None = None) -> web.Response:
-    return web.json_response({"error": {"message": message, "type": kind, "param": param, "code": code}}, status=status)
-
-
-def _fault_response(fault: EmbeddingFault) -> web.Response:
-    headers = {"x-ratelimit-limit-requests": "3000", "x-ratelimit-remaining-requests": "0"}
-    if fault.retry_after is not None:
-        headers["retry-after"] = fault.retry_after
-    if fault.status == 429:
-        body = {
-            "message": "Rate limit reached for requests",
-            "type": "requests",
-            "param": None,
-            "code": "rate_limit_exceeded",
-        }
-    else:
-        body = {
-            "message": "The server had an error while processing your request.",
-            "type": "server_error",
-            "param": None,
-            "code": None,
-        }
-    return web.json_response({"error": body}, status=fault.status, headers=headers)

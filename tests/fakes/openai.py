@@ -29,6 +29,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.embeddings import FakeEmbeddings
+from tests.fakes.openai_errors import error, fault_response
 from tests.fakes.server import Fault, LoopbackServer, take
 from tests.fakes.tmdb import FakeTMDB
 
@@ -51,6 +52,7 @@ class Scripted:
     kind: str  # refusal, truncated, malformed, empty, content
     remaining: int
     content: str | None = None
+    after: int = 0
 
 
 @dataclass
@@ -90,18 +92,18 @@ class FakeOpenAI(LoopbackServer):
 
     async def _models(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return _error(401, "Incorrect API key provided.", "invalid_request_error", code="invalid_api_key")
+            return error(401, "Incorrect API key provided.", "invalid_request_error", code="invalid_api_key")
         data = [{"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "fake"} for m in self.models]
         return web.json_response({"object": "list", "data": data})
 
     async def _chat(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
             self.calls.append(ChatCall("", None, None, "", "", time.monotonic(), status=401))
-            return _error(401, "Incorrect API key provided.", "invalid_request_error", code="invalid_api_key")
+            return error(401, "Incorrect API key provided.", "invalid_request_error", code="invalid_api_key")
         try:
             body = await request.json()
         except ValueError:
-            return _error(400, "We could not parse the JSON body of your request.", "invalid_request_error")
+            return error(400, "We could not parse the JSON body of your request.", "invalid_request_error")
         messages = body.get("messages") or []
         system = next((m.get("content") or "" for m in messages if m.get("role") == "system"), "")
         user = next((m.get("content") or "" for m in messages if m.get("role") == "user"), "")
@@ -124,12 +126,12 @@ class FakeOpenAI(LoopbackServer):
         if self.latency:
             await asyncio.sleep(self.latency)
         if not body.get("model") or not messages:
-            return _error(400, "you must provide a model parameter", "invalid_request_error", param="model")
+            return error(400, "you must provide a model parameter", "invalid_request_error", param="model")
         if fault := take(self._faults):
-            return _fault(fault)
+            return fault_response(fault)
         if call.mode == "json_schema":
             if self.reject_json_schema:
-                return _error(
+                return error(
                     400,
                     "response_format of type 'json_schema' is not supported by this server",
                     "invalid_request_error",
@@ -137,14 +139,14 @@ class FakeOpenAI(LoopbackServer):
                 )
             problem = _strict_problem(schema, "schema")
             if problem:
-                return _error(
+                return error(
                     400,
                     f"Invalid schema for response_format '{call.schema_name}': {problem}",
                     "invalid_request_error",
                     param="response_format",
                 )
         if call.mode == "json_object" and "json" not in " ".join(str(m.get("content")) for m in messages).lower():
-            return _error(
+            return error(
                 400,
                 "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
                 "invalid_request_error",
@@ -284,28 +286,3 @@ def _fill(node: Any, root: Any, seed: str) -> Any:
     if kind == "string":
         return f"item {hashlib.sha256(seed.encode()).hexdigest()[:6]}"
     return None
-
-
-def _error(status: int, message: str, kind: str, *, param: str | None = None, code: str | None = None) -> web.Response:
-    return web.json_response({"error": {"message": message, "type": kind, "param": param, "code": code}}, status=status)
-
-
-def _fault(fault: Fault) -> web.Response:
-    headers = {"x-ratelimit-limit-requests": "500", "x-ratelimit-remaining-requests": "0"}
-    if fault.retry_after is not None:
-        headers["retry-after"] = fault.retry_after
-    if fault.status == 429:
-        body = {
-            "message": "Rate limit reached for requests",
-            "type": "requests",
-            "param": None,
-            "code": "rate_limit_exceeded",
-        }
-    else:
-        body = {
-            "message": "The server had an error while processing your request.",
-            "type": "server_error",
-            "param": None,
-            "code": None,
-        }
-    return web.json_response({"error": body}, status=fault.status, headers=headers)

@@ -11,6 +11,7 @@ from aiohttp import web
 
 class Counted(Protocol):
     remaining: int
+    after: int
 
 
 C = TypeVar("C", bound=Counted)
@@ -24,6 +25,7 @@ class Fault:
     remaining: int
     retry_after: str | None = None
     body: bytes | None = None  # sent as-is (truncated or empty JSON in a 200, say)
+    after: int = 0  # requests let through before this one applies
 
 
 def take(queue: list[C]) -> C | None:
@@ -31,6 +33,9 @@ def take(queue: list[C]) -> C | None:
     if not queue:
         return None
     head = queue[0]
+    if head.after > 0:
+        head.after -= 1
+        return None
     head.remaining -= 1
     if head.remaining <= 0:
         queue.pop(0)

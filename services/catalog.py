@@ -40,16 +40,18 @@ class Resolved:
     others: tuple[MovieSummary, ...] = ()
 
 
-NewFilms = Callable[[list[int]], Awaitable[object]]
+FilmsChanged = Callable[[list[int]], Awaitable[object]]
 
 
 class MovieCatalog:
-    """`on_new` hears of every film that enters `movies` (the embedding queue)."""
+    """`on_change` (the embedding queue) hears of every film that enters `movies`, and of every
+    film whose details TMDB has just sent again (its text may have changed; the queue's worker
+    re-embeds only a text it does not have)."""
 
-    def __init__(self, tmdb: TMDBClient, db: Database, on_new: NewFilms | None = None) -> None:
+    def __init__(self, tmdb: TMDBClient, db: Database, on_change: FilmsChanged | None = None) -> None:
         self._tmdb = tmdb
         self._db = db
-        self.on_new = on_new
+        self.on_change = on_change
 
     async def browse(self, kind: str, page: int = 1) -> MoviePage:
         if kind not in LIST_KINDS:
@@ -95,13 +97,18 @@ class MovieCatalog:
         fetched = await self._tmdb.movie_list(kind, page)
         return fetched.data, await self._remember(fetched.data.results)
 
-    async def details(self, movie_id: int) -> MovieDetails:
+    async def details(self, movie_id: int, *, notify: bool = True) -> MovieDetails:
+        """A film's details; `notify` False for the embedding pipeline itself (it is the one
+        `on_change` would tell)."""
         if not 0 < movie_id < 2**31:
             raise MovieNotFound(movie_id)
         fetched = await self._tmdb.details(movie_id)
         details = fetched.data
         if fetched.fresh:
-            await self._remember([details.summary], {details.id: details.runtime} if details.runtime else None)
+            runtimes = {details.id: details.runtime} if details.runtime else None
+            await self._remember([details.summary], runtimes, notify=False)
+            if notify and self.on_change is not None:  # new, or perhaps changed: either way
+                await self.on_change([details.id])
         return details
 
     async def resolve(self, title: str) -> Resolved:
@@ -162,14 +169,16 @@ class MovieCatalog:
     async def genre_names(self) -> dict[int, str]:
         return await self._tmdb.genres()
 
-    async def _remember(self, films: Sequence[MovieSummary], runtimes: dict[int, int] | None = None) -> list[int]:
-        """Store films in `movies`; the ids that are new there (and were handed to `on_new`)."""
+    async def _remember(
+        self, films: Sequence[MovieSummary], runtimes: dict[int, int] | None = None, *, notify: bool = True
+    ) -> list[int]:
+        """Store films in `movies`; the ids that are new there (handed to `on_change` if `notify`)."""
         # Remembering feeds later features; a database hiccup must not cost the user their answer.
         new = await self._db.best_effort(
             f"{len(films)} films", lambda conn: movie_repo.upsert_movies(conn, films, runtimes)
         )
-        if new and self.on_new is not None:
-            await self.on_new(new)
+        if notify and new and self.on_change is not None:
+            await self.on_change(new)
         return new or []
 
 

@@ -113,7 +113,7 @@ async def open_services(
         llm = LLM(client, settings.openai_chat_model, metrics, budget, policy) if client else None
         queue = EmbeddingQueue(circuit)
         # Films are queued for embedding as they enter the catalogue, when there is an AI to embed them.
-        catalog = MovieCatalog(tmdb, db, on_new=queue.add if client else None)
+        catalog = MovieCatalog(tmdb, db, on_change=queue.add if client else None)
         embeddings = EmbeddingService(
             Embedder(client, metrics) if client else None,
             db=db,

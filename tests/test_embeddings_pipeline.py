@@ -131,6 +131,23 @@ async def test_a_crash_mid_batch_then_a_rerun_leaves_nothing_missing_or_doubled(
     assert len(texts) == 60 == len(set(texts))  # each film's text sent once, the failed batch aside
 
 
+async def test_a_film_whose_text_changed_at_tmdb_is_embedded_again(
+    services: Services, llm: FakeOpenAI, tmdb: FakeTMDB
+) -> None:
+    await services.catalog.browse("now_playing")
+    await embed_pending(ctx(services))
+    before = (await stored(services))[1004]
+    await services.catalog.details(1004)  # cached: nothing new from TMDB, nothing queued
+    assert await services.embeddings.queue.pending() == 0
+    tmdb.films[4]["overview"] = "Rewritten: a lighthouse keeper and the storm of the century."
+    await services.redis.flushdb()  # the hour of the cached details is over
+    await services.catalog.details(1004)  # a card opened: TMDB sends the details again
+    assert await services.embeddings.queue.pending() == 1
+    assert await embed_pending(ctx(services)) == "embedded 1, unchanged 0, dropped 0"
+    assert (await stored(services))[1004] != before
+    assert "lighthouse keeper" in llm.embeddings.texts()[-1]
+
+
 async def test_a_rate_limit_becomes_a_retry_after_the_wait_the_api_asked(services: Services, llm: FakeOpenAI) -> None:
     from arq import Retry
 

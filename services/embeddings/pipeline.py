@@ -224,7 +224,7 @@ class EmbeddingService:
         async def one(movie_id: int) -> MovieDetails | None:
             async with gate:
                 try:
-                    film = await self._catalog.details(movie_id)
+                    film = await self._catalog.details(movie_id, notify=False)
                 except MovieNotFound:
                     report.dropped.append(movie_id)
                     return None

@@ -238,6 +238,17 @@ async def test_semantic_is_pro_only_when_billing_is_on(
         await loop.send(*stripe_api.complete_checkout(session_id))
         msg = await answer(emulator, "semantic", {"query": "films about obsession"})
         assert not is_ephemeral(msg) and len(listed(msg)) == 10
+        # Bob searched by meaning while he had Pro; now free, his /history cannot run it again.
+        async with loop.services.db.transaction() as conn:
+            await conn.execute("INSERT INTO users (discord_id) VALUES ($1)", int(emulator.bob["id"]))
+            await conn.execute(
+                "INSERT INTO search_history (discord_id, kind, query) VALUES ($1, 'semantic', 'heists')",
+                int(emulator.bob["id"]),
+            )
+        past = await answer(emulator, "history", user=emulator.bob)
+        rerun = await emulator.click(past, component(past, "marquee:rerun:")["custom_id"], user=emulator.bob)
+        refused = await visible_answer(rerun)
+        assert is_ephemeral(refused) and refused["content"].startswith("`/semantic` is part of Marquee Pro")
 
 
 async def test_foryou_ranks_picks_by_the_watched_films_centroid(

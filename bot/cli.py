@@ -19,6 +19,7 @@ from services.runtime import Services, open_services
 
 if TYPE_CHECKING:
     from bot.client import MarqueeBot
+    from services.catalog_sync import SyncReport
 
 log = logging.getLogger("marquee")
 
@@ -155,42 +156,47 @@ async def billing_reconcile(settings: Settings) -> int:
     return 0
 
 
+class SyncProgress:
+    """`catalog sync`'s progress: a tqdm bar on a terminal, else a log line every tenth."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._tenth = -1
+
+    def __call__(self, report: SyncReport) -> None:
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            if self._bar is None:
+                self._bar = tqdm(total=report.planned, unit="page", desc="catalog sync")
+            self._bar.update(report.done - self._bar.n)
+            self._bar.set_postfix(new_films=report.new_films, failed=report.failed, refresh=False)
+        elif (tenth := report.done * 10 // max(1, report.planned)) > self._tenth:
+            self._tenth = tenth
+            log.info("catalog sync: %d/%d pages, %d new films", report.done, report.planned, report.new_films)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
 async def catalog_sync(settings: Settings, pages: int) -> int:
-    """Pull TMDB's lists and discover pages into the catalogue; a bar on a terminal, else log lines."""
-    from services.catalog_sync import CatalogSync, SyncReport
+    """Pull TMDB's lists and discover pages into the catalogue, and say what it did."""
+    from services.catalog_sync import CatalogSync
 
     settings.require("TMDB_TOKEN")
     async with open_services(settings) as services:
-        bar: Any = None
-        logged = [-1]
-
-        def progress(report: SyncReport, planned: int) -> None:
-            nonlocal bar
-            done = report.pages + report.skipped + report.failed
-            if sys.stderr.isatty():
-                from tqdm import tqdm
-
-                if bar is None:
-                    bar = tqdm(total=planned, unit="page", desc="catalog sync")
-                bar.update(done - bar.n)
-                bar.set_postfix(new_films=report.new_films, failed=report.failed, refresh=False)
-            elif (tenth := done * 10 // max(1, planned)) > logged[0]:
-                logged[0] = tenth
-                log.info("catalog sync: %d/%d pages, %d new films", done, planned, report.new_films)
-
+        progress = SyncProgress()
         try:
             report = await CatalogSync(services.catalog, services.db).run(pages, progress)
         finally:
-            if bar is not None:
-                bar.close()
-        queued = (
-            "queued for embedding (the worker embeds them)"
-            if services.embeddings.enabled
-            else "not embedded: AI is off"
-        )
+            progress.close()
+        enabled = services.embeddings.enabled
+    queued = "queued for embedding (the worker embeds them)" if enabled else "not embedded: AI is off"
+    waiting = f" ({report.waiting} later pages of those wait for the next run)" if report.waiting else ""
     print(
-        f"{report.pages} pages fetched, {report.skipped} already synced or past the last page, {report.failed} failed;"
-        f" {report.new_films} new films, {queued}"
+        f"{report.pages} pages fetched, {report.skipped} already synced or past the last page,"
+        f" {report.failed} failed{waiting}; {report.new_films} new films, {queued}"
     )
     return 1 if report.failed else 0
 

@@ -37,13 +37,19 @@ class Source:
 
 @dataclass
 class SyncReport:
+    planned: int = 0  # pages this run looks at: every source's 1..N
     pages: int = 0  # fetched in this run
     skipped: int = 0  # recorded by an earlier run (or past a source's last page)
     new_films: int = 0
     failed: int = 0  # pages TMDB did not give; a later run fetches them
+    waiting: int = 0  # later pages of a source whose page failed: a later run fetches them too
+
+    @property
+    def done(self) -> int:
+        return self.pages + self.skipped + self.failed + self.waiting
 
 
-Progress = Callable[[SyncReport, int], None]  # (so far, total pages planned)
+Progress = Callable[[SyncReport], None]
 
 
 def sources(genre_ids: list[int], today: date | None = None) -> list[Source]:
@@ -76,13 +82,12 @@ class CatalogSync:
         tells how many more there are."""
         all_sources = sources(list(await self._catalog.genre_names()))
         async with self._db.connection() as conn:
-            done = await _recorded(conn)
-        report = SyncReport()
-        planned = len(all_sources) * pages
+            done, totals = await _recorded(conn)
+        report = SyncReport(planned=len(all_sources) * pages)
         gate = asyncio.Semaphore(IN_FLIGHT)
 
         async def one(source: Source) -> None:
-            recorded, total = done.get(source.name, (set(), None))
+            recorded, total = done.get(source.name, set()), totals.get(source.name)
             for page in range(1, pages + 1):
                 if page in recorded or (total is not None and page > total):
                     report.skipped += 1
@@ -90,11 +95,11 @@ class CatalogSync:
                     async with gate:
                         fetched = await self._page(source, page, report)
                     if fetched is None:
-                        report.skipped += pages - page  # TMDB failed: the rest of this source waits too
+                        report.waiting += pages - page  # its page count is not known: the rest waits too
                         break
                     total = fetched.total_pages
                 if progress is not None:
-                    progress(report, planned)
+                    progress(report)
 
         await asyncio.gather(*(one(source) for source in all_sources))
         return report
@@ -126,11 +131,11 @@ class CatalogSync:
             )
 
 
-async def _recorded(conn: asyncpg.Connection) -> dict[str, tuple[set[int], int | None]]:
+async def _recorded(conn: asyncpg.Connection) -> tuple[dict[str, set[int]], dict[str, int]]:
     """Per source: the pages recorded, and its page count as TMDB last said."""
-    found: dict[str, tuple[set[int], int | None]] = {}
-    for row in await conn.fetch("SELECT source, page, total_pages FROM catalog_sync_pages"):
-        pages, _ = found.setdefault(row["source"], (set(), None))
-        pages.add(row["page"])
-        found[row["source"]] = (pages, row["total_pages"])
-    return found
+    pages: dict[str, set[int]] = {}
+    totals: dict[str, int] = {}
+    for row in await conn.fetch("SELECT source, page, total_pages FROM catalog_sync_pages ORDER BY synced_at"):
+        pages.setdefault(row["source"], set()).add(row["page"])
+        totals[row["source"]] = row["total_pages"]
+    return pages, totals

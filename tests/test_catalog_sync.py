@@ -42,7 +42,7 @@ async def test_a_sync_stopped_half_way_resumes_and_fetches_nothing_twice(
     sync = CatalogSync(services.catalog, services.db)
     task: asyncio.Task[SyncReport] | None = None
 
-    def stop_half_way(report: SyncReport, planned: int) -> None:
+    def stop_half_way(report: SyncReport) -> None:
         if report.pages >= 12 and task is not None:
             task.cancel()  # what Ctrl+C does to the command
 
@@ -93,3 +93,15 @@ async def test_the_command_logs_progress_and_resumes(
     assert f"0 pages fetched, {total} already synced or past the last page, 0 failed; 0 new films" in proc.output()
     proc = await MarqueeProcess(["catalog", "sync", "--pages", "0"], env, tmp_path).start()
     assert await proc.wait(60) == 2 and "--pages goes from 1 to 500" in proc.output()
+
+
+async def test_the_pages_after_a_refused_one_wait_for_the_next_run(services: Services, tmdb: FakeTMDB) -> None:
+    sync = CatalogSync(services.catalog, services.db)
+    tmdb.broken[("/movie/popular", 1)] = 503
+    report = await sync.run(3)
+    assert (report.failed, report.waiting) == (1, 2)  # popular's pages 2 and 3 are not asked for
+    assert [c for c in tmdb.calls_to("/movie/popular") if c.query["page"] != "1"] == []
+    assert report.done == report.planned
+    del tmdb.broken[("/movie/popular", 1)]
+    report = await sync.run(3)
+    assert (report.pages, report.failed, report.waiting) == (3, 0, 0)

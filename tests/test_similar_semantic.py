@@ -288,7 +288,7 @@ async def test_a_secret_never_reaches_the_logs(
     await embed_catalogue(services, "now_playing", 1)
     await answer(emulator, "semantic", {"query": "films about obsession"})
     assert llm.api_key not in caplog.text and "embeddings call model=text-embedding-3-small" in caplog.text
-    assert isinstance(services.settings.openai_api_key, SecretStr)
+    assert isinstance(services.settings.openai_api_key, SecretStr) and llm.api_key not in repr(services.settings)
 
 
 async def test_a_year_filter_still_fills_the_page_and_keeps_out_watched_films(

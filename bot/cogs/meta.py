@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import discord
 from discord import app_commands
@@ -13,31 +13,36 @@ from bot import embeds
 if TYPE_CHECKING:
     from bot.client import MarqueeBot
 
-# (command, what it does, an example of its use, whether it needs the AI)
+
+class HelpLine(NamedTuple):
+    name: str
+    text: str
+    example: str = ""  # its options, as typed after the command
+    ai: bool = False  # needs OPENAI_API_KEY
+    pro: bool = False  # behind the Pro gate (open to everyone with billing off)
+
+
 HELP_LINES = (
-    (
-        "browse",
-        "Now playing, popular, top rated, upcoming or trending films, with pages and cards.",
-        "list: Popular",
-        False,
+    HelpLine(
+        "browse", "Now playing, popular, top rated, upcoming or trending films, with pages and cards.", "list: Popular"
     ),
-    ("movie", "A film's card: poster, release date, cast, rating and where to watch.", "title: Arrival", False),
-    ("trailer", "The film's trailer.", "title: Dune", False),
-    ("search", "Search TMDB by title, optionally by year; pages of results.", "query: heat year: 1995", False),
-    (
+    HelpLine("movie", "A film's card: poster, release date, cast, rating and where to watch.", "title: Arrival"),
+    HelpLine("trailer", "The film's trailer.", "title: Dune"),
+    HelpLine("search", "Search TMDB by title, optionally by year; pages of results.", "query: heat year: 1995"),
+    HelpLine(
         "ask",
         "Describe what you feel like watching, in plain words; AI finds real films.",
         "query: a heist film with a twist, not too long",
-        True,
+        ai=True,
     ),
-    ("foryou", "Picks made from your searches and watched films; never one you've seen.", "", True),
-    ("similar", "Films like one you love, nearest by meaning.", "title: Arrival", False),
-    ("semantic", "Pro · Search the catalogue by meaning.", "query: films about obsession", True),
-    ("history", "Your last 10 searches; a button runs any of them again.", "", False),
-    ("watched", "Mark a film as watched; without a title, your watch history.", "title: Parasite", False),
-    ("upgrade", "Marquee Pro: the checkout link comes by DM.", "", False),
-    ("plan", "Your plan, its renewal date, and a button to manage billing.", "", False),
-    ("help", "This list.", "", False),
+    HelpLine("foryou", "Picks made from your searches and watched films; never one you've seen.", ai=True),
+    HelpLine("similar", "Films like one you love, nearest by meaning.", "title: Arrival"),
+    HelpLine("semantic", "Search the catalogue by meaning.", "query: films about obsession", ai=True, pro=True),
+    HelpLine("history", "Your last 10 searches; a button runs any of them again."),
+    HelpLine("watched", "Mark a film as watched; without a title, your watch history.", "title: Parasite"),
+    HelpLine("upgrade", "Marquee Pro: the checkout link comes by DM."),
+    HelpLine("plan", "Your plan, its renewal date, and a button to manage billing."),
+    HelpLine("help", "This list."),
 )
 
 
@@ -58,11 +63,13 @@ class Meta(commands.Cog):
         if not ai_on:
             description += " AI features are not configured on this bot, so the commands marked AI are off."
         embed = discord.Embed(title="Marquee", description=description, colour=embeds.BRAND)
-        for name, text, example, needs_ai in HELP_LINES:
-            value = f"{text}\ne.g. `/{name} {example}`" if example else text
-            if needs_ai:
+        for line in HELP_LINES:
+            value = f"{line.text}\ne.g. `/{line.name} {line.example}`" if line.example else line.text
+            if line.pro:
+                value = f"Pro · {value}"
+            if line.ai:
                 value = f"**AI** · {value}" if ai_on else f"**AI (off on this bot)** · {value}"
-            embed.add_field(name=f"/{name}", value=f"{mention(self.bot, name)} · {value}", inline=False)
+            embed.add_field(name=f"/{line.name}", value=f"{mention(self.bot, line.name)} · {value}", inline=False)
         embed.add_field(name="Data", value=embeds.ATTRIBUTION, inline=False)
         embed.set_footer(text="Where-to-watch data by JustWatch")
         await interaction.response.send_message(embed=embed, ephemeral=True)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def similar_embed(result: SimilarFilms, genres: dict[int, str]) -> discord.Embed:
-    title = f"Films like {result.source.summary.label}"
+    title = f"Films like {embeds.md(result.source.summary.label, 200)}"  # TMDB's text: escaped like the card's
     if result.fallback is None:
         footer = f"Nearest by meaning (AI embeddings) · {len(result.hits)} films · Data: TMDB"
     else:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import time
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -26,14 +25,12 @@ from pydantic import BaseModel, ValidationError
 
 from services.ai.budget import TokenBudget
 from services.ai.schemas import strict_schema
-from services.backoff import retry_after_of
+from services.backoff import OPENAI_RETRYABLE, next_wait, retry_after_of
 from services.errors import AIBadAnswer, AIDisabled, AIUnavailable
 from services.metrics import Metrics
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
-
-RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError, openai.ConflictError)
 
 
 @dataclass(frozen=True)
@@ -111,12 +108,10 @@ class LLM:
                     max_tokens=policy.max_tokens,
                     timeout=max(0.1, remaining),
                 )
-            except RETRYABLE as exc:
+            except OPENAI_RETRYABLE as exc:
                 self._record(command, "busy", time.perf_counter() - started)
-                wait = retry_after_of(exc)
+                wait = next_wait(exc, attempt, policy, deadline)
                 if wait is None:
-                    wait = policy.base_delay * 2**attempt * (0.5 + random.random())
-                if attempt + 1 == policy.attempts or time.monotonic() + wait >= deadline:
                     raise AIUnavailable(type(exc).__name__, retry_after=retry_after_of(exc)) from exc
                 log.info("%s: %s, retrying in %.1fs", self.model, type(exc).__name__, wait)
                 await asyncio.sleep(wait)

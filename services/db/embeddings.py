@@ -18,7 +18,7 @@ import asyncpg
 import numpy as np
 
 from services.config import EMBEDDING_MODEL_PATTERN
-from services.embeddings.client import Matrix, Space
+from services.embeddings.client import Space
 
 MODEL_PATTERN = re.compile(EMBEDDING_MODEL_PATTERN)
 INDEX_LOCK_KEY = 0x4D415253  # "MARS": one process builds an index at a time
@@ -88,9 +88,7 @@ async def ensure_index(conn: asyncpg.Connection, space: Space) -> bool:
     if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", INDEX_LOCK_KEY):
         return False
     try:
-        valid = await conn.fetchval(
-            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1", name
-        )
+        valid = await _index_valid(conn, name)
         if valid:
             return False
         if valid is not None:  # a build that was interrupted leaves an invalid index behind
@@ -103,6 +101,19 @@ async def ensure_index(conn: asyncpg.Connection, space: Space) -> bool:
         return True
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", INDEX_LOCK_KEY)
+
+
+async def has_index(conn: asyncpg.Connection, space: Space) -> bool:
+    """Whether the space's index exists and is valid (built)."""
+    return bool(await _index_valid(conn, index_name(space)))
+
+
+async def _index_valid(conn: asyncpg.Connection, name: str) -> bool | None:
+    """None when there is no such index; else whether it is valid."""
+    valid = await conn.fetchval(
+        "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1", name
+    )
+    return None if valid is None else bool(valid)
 
 
 async def stored_hashes(conn: asyncpg.Connection, space: Space, movie_ids: Sequence[int]) -> dict[int, str]:
@@ -207,7 +218,3 @@ async def nearest(
         limit,
     )
     return [Neighbour(r["movie_id"], 1.0 - float(r["distance"])) for r in rows]
-
-
-def as_matrix(vectors: Sequence[np.ndarray]) -> Matrix:
-    return np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, 0), dtype=np.float32)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import random
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ import openai
 from openai.types import CreateEmbeddingResponse
 
 from services.ai.llm import error_text
-from services.backoff import retry_after_of
+from services.backoff import OPENAI_RETRYABLE, next_wait, retry_after_of
 from services.errors import EmbeddingsUnavailable
 from services.metrics import Metrics
 
@@ -39,7 +38,6 @@ Matrix = npt.NDArray[np.float32]
 MAX_INPUTS = 2048
 MAX_REQUEST_TOKENS = 300_000
 MAX_INPUT_CHARS = 6000  # ~2000 tokens at worst: far under the 8192 of one input
-RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError, openai.ConflictError)
 
 
 @dataclass(frozen=True, order=True)
@@ -117,12 +115,10 @@ class Embedder:
                     encoding_format="base64",
                     timeout=max(0.1, deadline - time.monotonic()),
                 )
-            except RETRYABLE as exc:
+            except OPENAI_RETRYABLE as exc:
                 self._record(space, purpose, "busy", started)
-                wait = retry_after_of(exc)
+                wait = next_wait(exc, attempt, policy, deadline)
                 if wait is None:
-                    wait = policy.base_delay * 2**attempt * (0.5 + random.random())
-                if attempt + 1 == policy.attempts or time.monotonic() + wait >= deadline:
                     raise EmbeddingsUnavailable(type(exc).__name__, retry_after=retry_after_of(exc)) from exc
                 log.info("embeddings %s: %s, retrying in %.1fs", space, type(exc).__name__, wait)
                 await asyncio.sleep(wait)

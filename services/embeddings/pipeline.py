@@ -110,6 +110,7 @@ class EmbeddingService:
         self.configured = store.checked(configured)
         self.batch = batch
         self._active: tuple[float, Space] | None = None
+        self._index_ready = False  # seen valid by this process (another may be building it)
 
     @property
     def enabled(self) -> bool:
@@ -152,12 +153,14 @@ class EmbeddingService:
         return True
 
     async def prepare(self) -> None:
-        """The configured space's index (instant while the space is empty, which it is when
-        first used), and the active space recorded."""
+        """The configured space's index, once a process (instant while the space is empty,
+        which it is when first used)."""
+        if self._index_ready:
+            return
         async with self._db.connection() as conn:
             if await store.ensure_index(conn, self.configured):
                 log.info("created the HNSW index for %s", self.configured)
-        await self.maybe_switch()
+            self._index_ready = await store.has_index(conn, self.configured)
 
     # ------------------------------------------------------------------ the worker's side
     async def run_pending(self) -> Report:

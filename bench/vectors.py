@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import statistics
 import tempfile
@@ -314,3 +315,7 @@ async def main() -> None:
     args = parser.parse_args()
     print("| measure | result |\n|---|---|", flush=True)
     await vector_benchmarks(PrintedRows(), [int(s) for s in args.sizes.split(",")])
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

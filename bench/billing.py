@@ -130,7 +130,7 @@ async def burst(loop: Billing, stripe_api: FakeStripe, users: range, in_flight: 
     async with loop.services.db.connection() as conn:
         recorded = await conn.fetchval("SELECT count(*) FROM stripe_events WHERE id = ANY($1)", ids)
         failed_dms = await conn.fetchval(
-            "SELECT count(*) FROM billing_notices WHERE kind = 'payment_failed' AND discord_id = ANY($1)", list(users)
+            "SELECT count(*) FROM notices WHERE kind = 'payment_failed' AND discord_id = ANY($1)", list(users)
         )
     tiers = {u: await loop.tier(u) for u in expected}
     return Burst(

@@ -198,6 +198,8 @@ async def catalog_sync(settings: Settings, pages: int) -> int:
         f"{report.pages} pages fetched, {report.skipped} already synced or past the last page,"
         f" {report.failed} failed{waiting}; {report.new_films} new films, {queued}"
     )
+    if report.failed:
+        print(f"{report.failed} pages could not be fetched or stored and stay pending: run it again to fetch them")
     return 1 if report.failed else 0
 
 

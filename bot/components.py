@@ -13,7 +13,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import discord
 
 from bot.errors import report_error
-from services.errors import NotYours
+from services.errors import NotYours, OutOfDate
 from services.runtime import Services
 
 P = ParamSpec("P")
@@ -35,11 +35,22 @@ class MarqueeItem:
         try:
             if self.owner_id is not None and interaction.user.id != self.owner_id:
                 raise NotYours()
+            check_select_values(getattr(self, "item", None))
             interaction.client.inflight.admit(interaction)  # type: ignore[attr-defined]
         except Exception as exc:
             await report_error(interaction, exc)
             return False
         return True
+
+
+def check_select_values(item: object) -> None:
+    """A select's values must be options the bot put on the message: Discord does not check
+    component data, so a modified client can send anything (OutOfDate, like an old menu)."""
+    if not isinstance(item, discord.ui.Select):
+        return
+    offered = {option.value for option in item.options}  # from the message as Discord stored it
+    if not item.values or any(value not in offered for value in item.values):
+        raise OutOfDate()
 
 
 def reported(

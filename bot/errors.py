@@ -21,7 +21,8 @@ UNEXPECTED = "Something went wrong on our side. It has been logged; please try a
 def user_message(error: BaseException) -> str | None:
     """What the user is told about a known error, or None for the unexpected."""
     if isinstance(error, MarqueeError):
-        return error.user_message
+        message = error.user_message
+        return f"{message} {error.quota_note}" if message and error.quota_note else message
     if isinstance(error, app_commands.TransformerError):
         return f"“{quote(error.value)}” isn't a valid value there."
     return None

@@ -87,15 +87,16 @@ class MovieCatalog:
         return fetched.data
 
     async def discover(self, filters: dict[str, str], page: int) -> tuple[MoviePage, list[int]]:
-        """A discover page, and the ids of its films that were new to the catalogue."""
+        """A discover page, stored (or DatabaseUnavailable), and the ids of its films that were
+        new to the catalogue."""
         fetched = await self._tmdb.discover(filters, page)
-        return fetched.data, await self._remember(fetched.data.results)
+        return fetched.data, await self._store(fetched.data.results)
 
     async def list_page(self, kind: str, page: int) -> tuple[MoviePage, list[int]]:
-        """A list page as TMDB has it (no de-duplication against the page before), and the ids
-        of its films that were new to the catalogue."""
+        """A list page as TMDB has it (no de-duplication against the page before), stored (or
+        DatabaseUnavailable), and the ids of its films that were new to the catalogue."""
         fetched = await self._tmdb.movie_list(kind, page)
-        return fetched.data, await self._remember(fetched.data.results)
+        return fetched.data, await self._store(fetched.data.results)
 
     async def details(self, movie_id: int, *, notify: bool = True) -> MovieDetails:
         """A film's details; `notify` False for the embedding pipeline itself (it is the one
@@ -172,14 +173,25 @@ class MovieCatalog:
     async def _remember(
         self, films: Sequence[MovieSummary], runtimes: dict[int, int] | None = None, *, notify: bool = True
     ) -> list[int]:
-        """Store films in `movies`; the ids that are new there (handed to `on_change` if `notify`)."""
-        # Remembering feeds later features; a database hiccup must not cost the user their answer.
-        new = await self._db.best_effort(
-            f"{len(films)} films", lambda conn: movie_repo.upsert_movies(conn, films, runtimes)
-        )
+        """Store films in `movies` as a side effect of an answer: a database hiccup must not cost
+        the user their answer, so a failure is logged and nothing is new."""
+        try:
+            return await self._store(films, runtimes, notify=notify)
+        except DatabaseUnavailable as exc:
+            log.warning("could not store %d films: %s", len(films), exc)
+            return []
+
+    async def _store(
+        self, films: Sequence[MovieSummary], runtimes: dict[int, int] | None = None, *, notify: bool = True
+    ) -> list[int]:
+        """Store films in `movies` (committed when it returns; a film the database refuses is left
+        out, the rest stored); the ids that are new there, handed to `on_change` if `notify`.
+        DatabaseUnavailable when the database is away or the store failed as a whole."""
+        async with self._db.transaction_or_unavailable() as conn:
+            new = await movie_repo.upsert_movies(conn, films, runtimes)
         if notify and new and self.on_change is not None:
             await self.on_change(new)
-        return new or []
+        return new
 
 
 async def _less_previous(page: MoviePage, previous: Callable[[], Awaitable[Fetched[MoviePage]]]) -> MoviePage:

@@ -2,9 +2,10 @@
 meaning works on day one. The films are queued for embedding as they enter (the worker embeds).
 
 Broad, not just this week's popular films: every list, then /discover by genre and decade.
-Resumable: each page is recorded once its films are stored, so a run stopped half way and
-started again goes on where it stopped and fetches no page twice; a source whose first page
-said it has fewer pages is not asked for more.
+Resumable: each page is recorded only once its films are committed, so a run stopped half way
+and started again goes on where it stopped and fetches no page twice; a page whose films could
+not be stored (the database away, a deadlock) stays pending, and the next run fetches it again.
+A source whose first page said it has fewer pages is not asked for more.
 """
 
 from __future__ import annotations
@@ -110,25 +111,29 @@ class CatalogSync:
                 fetched, new = await self._catalog.list_page(source.kind, page)
             else:
                 fetched, new = await self._catalog.discover(dict(source.filters), page)
+            await self._record(source, page, fetched)  # after its films were committed
         except MarqueeError as exc:  # one source that fails must not stop the others; a later run retries it
             log.warning("catalog sync: %s page %d failed: %s", source.name, page, exc)
             report.failed += 1
             return None
-        await self._record(source, page, fetched)
         report.pages += 1
         report.new_films += len(new)
         return fetched
 
     async def _record(self, source: Source, page: int, fetched: MoviePage) -> None:
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO catalog_sync_pages (source, page, films, total_pages) VALUES ($1, $2, $3, $4)"
-                " ON CONFLICT (source, page) DO NOTHING",
-                source.name,
-                page,
-                len(fetched.results),
-                fetched.total_pages,
-            )
+        async with self._db.transaction_or_unavailable() as conn:
+            await _record_page(conn, source, page, fetched)
+
+
+async def _record_page(conn: asyncpg.Connection, source: Source, page: int, fetched: MoviePage) -> None:
+    await conn.execute(
+        "INSERT INTO catalog_sync_pages (source, page, films, total_pages) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (source, page) DO NOTHING",
+        source.name,
+        page,
+        len(fetched.results),
+        fetched.total_pages,
+    )
 
 
 async def _recorded(conn: asyncpg.Connection) -> tuple[dict[str, set[int]], dict[str, int]]:

@@ -13,6 +13,10 @@ from services.text import quote as _quote
 class MarqueeError(Exception):
     """Base class of the errors a user or operator is told about."""
 
+    # Said after the message when the failed request still cost the user one of their free AI
+    # requests (the model had answered); set by the quota (services/ai/budget.py).
+    quota_note: str | None = None
+
     @property
     def user_message(self) -> str | None:
         """What the user is told; None for an error no user should see (config, start-up)."""
@@ -97,6 +101,15 @@ class NotYours(MarqueeError):
     @property
     def user_message(self) -> str:
         return "These controls belong to whoever ran the command; run it yourself to get your own."
+
+
+class OutOfDate(MarqueeError):
+    """A component whose data is not what the bot sent (a value that is not one of its options):
+    answered like a control from an old message."""
+
+    @property
+    def user_message(self) -> str:
+        return "That menu is out of date. Run the command again for a fresh one."
 
 
 class MovieNotFound(MarqueeError):

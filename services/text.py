@@ -46,3 +46,21 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(re.sub(r"[^\w\s]", " ", stripped).split())
+
+
+def same_question(text: str) -> str:
+    """The form of a question that asking it again must find: Unicode-normalised (NFKC),
+    case-folded, one space between words, without punctuation around it ("Heist films?" and
+    "heist films" are one question). Unlike `fold`, accents, scripts and emoji stay: "phim về má"
+    (about mothers) and "phim về ma" (about ghosts) are different questions, and so are 🤣 and 💔."""
+    words = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    start, end = 0, len(words)
+    while start < end and _is_surrounding(words[start]):
+        start += 1
+    while end > start and _is_surrounding(words[end - 1]):
+        end -= 1
+    return words[start:end] or words  # a question of only punctuation stays itself
+
+
+def _is_surrounding(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char).startswith("P")

@@ -79,3 +79,34 @@ async def test_a_title_several_films_share_offers_the_others(bot: Any, emulator:
     assert [o["value"] for o in others["options"]] == [str(dunes[1]["id"]), str(dunes[2]["id"])]
     pick = await emulator.select(msg, others["custom_id"], [str(dunes[2]["id"])])
     assert embed(await visible_answer(pick))["title"] == label(dunes[2])
+
+
+OUT_OF_DATE = "That menu is out of date. Run the command again for a fresh one."
+FORGED = [["abc"], [""], ["99999999"], ["1e3"], ["1001", "1002"], ["-5"]]
+
+
+async def test_forged_select_values_are_out_of_date_and_change_nothing(
+    bot: Any, emulator: Any, services: Services, tmdb: FakeTMDB, caplog: pytest.LogCaptureFixture
+) -> None:
+    listing = await visible_answer(await emulator.invoke("browse", {"list": "popular"}))
+    opener = component(listing, "marquee:open:")["custom_id"]
+    for film in tmdb.films[:3]:
+        await services.watch.mark_id(int(emulator.alice["id"]), film["id"])
+    history = await visible_answer(await emulator.invoke("watched"))
+    remover = component(history, "marquee:unwatch:")["custom_id"]
+    not_on_it = str(tmdb.films[40]["id"])  # a real film, but not one the menu offered
+    cases = [(listing, opener, values) for values in FORGED] + [
+        (history, remover, values) for values in [*FORGED, [not_on_it]]
+    ]
+    with caplog.at_level("ERROR"):
+        for message, custom_id, values in cases:
+            msg = await visible_answer(await emulator.forge_select(message, custom_id, values))
+            assert (
+                is_ephemeral(msg)
+                and msg["content"] == "That menu is out of date. Run the command again for a fresh one."
+            )
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # no traceback: an expected answer
+    assert (await services.watch.recent(int(emulator.alice["id"]), 1)).total == 3
+    # The real options still work.
+    pick = await emulator.select(listing, opener, [component(listing, "marquee:open:")["options"][0]["value"]])
+    assert "title" in embed(await visible_answer(pick))

@@ -27,25 +27,34 @@ def no_rejections(emulator: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("knob", "expected"),
+    ("knob", "expected", "paid"),
     [
-        (lambda llm: llm.answer_next("refusal"), "The AI declined that request."),
-        (lambda llm: llm.answer_next("truncated"), "The AI's answer was cut short."),
-        (lambda llm: llm.answer_next("malformed"), "The AI sent an answer I couldn't read."),
-        (lambda llm: llm.answer_next("empty"), "The AI had no suggestions for that."),
-        (lambda llm: llm.answer_next("content", content='{"suggestions": []}'), "The AI had no suggestions for that."),
+        (lambda llm: llm.answer_next("refusal"), "The AI declined that request.", True),
+        (lambda llm: llm.answer_next("truncated"), "The AI's answer was cut short.", True),
+        (lambda llm: llm.answer_next("malformed"), "The AI sent an answer I couldn't read.", True),
+        (lambda llm: llm.answer_next("empty"), "The AI had no suggestions for that.", True),
+        (
+            lambda llm: llm.answer_next("content", content='{"suggestions": []}'),
+            "The AI had no suggestions for that.",
+            True,
+        ),
         (
             lambda llm: llm.answer_next("content", content='{"films": ["Heat"]}'),
             "The AI sent an answer I couldn't read.",
+            True,
         ),
-        (lambda llm: llm.fail(429, times=5, retry_after="60"), "The AI is busy right now. Try again in 60 seconds."),
-        (lambda llm: llm.fail(500, times=5), "The AI isn't answering right now. Try again in a minute."),
-        (lambda llm: setattr(llm, "api_key", "rotated"), "The AI isn't answering right now."),
+        (
+            lambda llm: llm.fail(429, times=5, retry_after="60"),
+            "The AI is busy right now. Try again in 60 seconds.",
+            False,
+        ),
+        (lambda llm: llm.fail(500, times=5), "The AI isn't answering right now. Try again in a minute.", False),
+        (lambda llm: setattr(llm, "api_key", "rotated"), "The AI isn't answering right now.", False),
     ],
     ids=["refusal", "truncated", "malformed", "empty", "no-suggestions", "wrong-shape", "429-long", "500", "bad-key"],
 )
 async def test_each_ai_fault_is_a_friendly_message(
-    bot: Any, emulator: Any, services: Services, llm: FakeOpenAI, knob: Any, expected: str
+    bot: Any, emulator: Any, services: Services, llm: FakeOpenAI, knob: Any, expected: str, paid: bool
 ) -> None:
     knob(llm)
     msg = await answer(emulator, "ask", {"query": "something to watch tonight"})
@@ -53,13 +62,44 @@ async def test_each_ai_fault_is_a_friendly_message(
     counted = [s for m in services.metrics.llm_calls.collect() for s in m.samples if s.name.endswith("_total")]
     assert sum(s.value for s in counted) == len(llm.calls)  # each call counted once
     assert await ask_rows(services) == 0
-    assert await services.ai_limits.used(int(emulator.alice["id"])) == 0  # a failure costs no quota
+    # The model answered: that call was paid for, so it counts, and the answer says so. Refused
+    # before any answer (429, 5xx, a bad key): the request is given back.
+    assert await services.ai_limits.used(int(emulator.alice["id"])) == int(paid)
+    assert msg["content"].endswith("That used one of today's 20 free AI requests (19 left).") == paid
     no_rejections(emulator)
     # Nothing failed was cached: once the AI is back, the same question is answered.
     llm.api_key = "sk-test-fake-key"
     llm._faults.clear()
     again = await answer(emulator, "ask", {"query": "something to watch tonight"}, user=emulator.bob)
     assert not is_ephemeral(again) and embed(again)["title"].startswith("Films for")
+
+
+async def test_answers_that_came_to_nothing_use_up_the_quota_and_the_token_budget(
+    bot: Any, emulator: Any, services: Services, llm: FakeOpenAI, tmdb: Any
+) -> None:
+    services.ai_limits.quota = 3  # AI_DAILY_FREE_QUOTA=3
+    services.budget.limit = 10_000  # AI_DAILY_TOKEN_BUDGET: far from spent by three answers
+    alice = int(emulator.alice["id"])
+    llm.answer_next("refusal")
+    await answer(emulator, "ask", {"query": "first try"})
+    llm.answer_next(
+        "content", content='{"suggestions": [{"title": "No Such Film Anywhere", "year": 1901, "reason": "none"}]}'
+    )
+    nothing = await answer(emulator, "ask", {"query": "second try"})
+    assert nothing["content"].startswith("I couldn't match any of the AI's suggestions to real films")
+    assert nothing["content"].endswith("(1 left).")
+    await services.redis.delete(f"marquee:rate:ai:{alice}")  # past the burst limit, not the quota
+    llm.answer_next("malformed")
+    await answer(emulator, "ask", {"query": "third try"})
+    assert await services.ai_limits.used(alice) == 3
+    tokens = await services.budget.used()
+    assert tokens == sum(c.tokens for c in llm.calls) and tokens > 0  # every answer's tokens, used or not
+    await services.redis.delete(f"marquee:rate:ai:{alice}")
+    refused = await answer(emulator, "ask", {"query": "fourth try"})
+    assert refused["content"].startswith("You've used today's 3 free AI requests")
+    assert len(llm.calls) == 3  # the fourth made no call
+    other = await answer(emulator, "ask", {"query": "first try"}, user=emulator.bob)
+    assert is_ephemeral(other) is False  # nothing failed was cached: bob's same question is asked afresh
 
 
 async def test_a_short_retry_after_is_waited_for(bot: Any, emulator: Any, services: Services, llm: FakeOpenAI) -> None:
@@ -167,13 +207,15 @@ async def test_bad_queries_are_refused_before_any_llm_call(bot: Any, emulator: A
     assert llm.calls == []
 
 
-async def test_tmdb_down_while_matching_says_tmdb_and_costs_no_quota(
+async def test_tmdb_down_while_matching_says_tmdb_and_counts_the_paid_call(
     bot: Any, emulator: Any, services: Services, llm: FakeOpenAI, tmdb: Any
 ) -> None:
     tmdb.fail(500, times=100)
     msg = await answer(emulator, "ask", {"query": "a crimson frontier"})
-    assert is_ephemeral(msg) and msg["content"] == "TMDB isn't answering right now. Try again in a minute."
-    assert await services.ai_limits.used(int(emulator.alice["id"])) == 0 and await ask_rows(services) == 0
+    assert is_ephemeral(msg) and msg["content"] == (
+        "TMDB isn't answering right now. Try again in a minute. That used one of today's 20 free AI requests (19 left)."
+    )
+    assert await services.ai_limits.used(int(emulator.alice["id"])) == 1 and await ask_rows(services) == 0
     no_rejections(emulator)
 
 

@@ -79,6 +79,32 @@ async def test_the_same_question_again_costs_no_llm_call_and_no_quota(
     ]
 
 
+async def test_questions_that_differ_by_accents_scripts_or_emoji_are_asked_apart(
+    bot: Any, emulator: Any, services: Services, llm: FakeOpenAI
+) -> None:
+    pairs = [
+        ("phim về ma", "phim về má"),  # films about ghosts, films about mothers
+        ("🤣🤣🤣", "💔😭💔"),
+        ("films like Amélie", "films like Amelie"),
+        ("Кино про войну", "Kino pro voynu"),
+    ]
+    for n, (one, other) in enumerate(pairs):
+        before = len(llm.completions())
+        await services.redis.delete(f"marquee:rate:ai:{emulator.alice['id']}")
+        assert not is_ephemeral(await answer(emulator, "ask", {"query": one}))  # answered, so cached
+        await answer(emulator, "ask", {"query": other}, user=emulator.bob if n % 2 else emulator.owner)
+        assert len(llm.completions()) == before + 2, (one, other)
+        assert [json.loads(c.user)["request"] for c in llm.completions()[-2:]] == [one, other]
+    # What does not change the meaning still finds the answer: case, spacing, punctuation
+    # around it, and Unicode's other spellings of the same text (a decomposed "é", full-width letters).
+    before = len(llm.completions())
+    for same in ("PHIM VỀ MA?", "  phim   về ma ", "films like Ame\u0301lie!", "ｆｉｌｍｓ ｌｉｋｅ Amélie"):
+        await services.redis.delete(f"marquee:rate:ai:{emulator.bob['id']}")
+        assert not is_ephemeral(await answer(emulator, "ask", {"query": same}, user=emulator.bob))
+    assert len(llm.completions()) == before
+    assert await services.ai_limits.used(int(emulator.bob["id"])) == 2  # the four again were free
+
+
 async def test_ten_concurrent_identical_cold_questions_make_one_llm_call(
     bot: Any, emulator: Any, services: Services, llm: FakeOpenAI
 ) -> None:

@@ -59,7 +59,7 @@ async def test_upgrade_dms_the_checkout_link_and_payment_makes_the_user_pro(
         again_created = stripe_api.event("customer.subscription.created", stripe_api.subscriptions[sub_id])
         assert await loop.send(again_created) == [200]
         async with loop.services.db.connection() as conn:
-            assert await conn.fetchval("SELECT count(*) FROM billing_notices") == 1
+            assert await conn.fetchval("SELECT count(*) FROM notices") == 1
 
         # A failed payment: a DM with the portal link, and past_due is not Pro (see README).
         await loop.send(*stripe_api.fail_payment(sub_id))
@@ -164,7 +164,7 @@ async def test_a_notice_to_closed_dms_is_recorded_and_never_fails_the_webhook(
 
         async def failure() -> str | None:
             async with loop.services.db.connection() as conn:
-                return await conn.fetchval("SELECT failure FROM billing_notices WHERE discord_id = $1", int(bob["id"]))
+                return await conn.fetchval("SELECT failure FROM notices WHERE discord_id = $1", int(bob["id"]))
 
         assert await eventually(failure) == "the user's DMs are closed"
         assert emulator.dms(bob) == []

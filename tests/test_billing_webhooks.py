@@ -39,7 +39,7 @@ def session_of(stripe_api: FakeStripe, customer: str) -> str:
 async def written(loop: Billing) -> tuple[int, int]:
     async with loop.services.db.connection() as conn:
         events = await conn.fetchval("SELECT count(*) FROM stripe_events")
-        notices = await conn.fetchval("SELECT count(*) FROM billing_notices")
+        notices = await conn.fetchval("SELECT count(*) FROM notices")
     return int(events), int(notices)
 
 
@@ -191,9 +191,7 @@ async def test_a_burst_of_500_shuffled_events_with_duplicates(loop: Billing, str
     assert outcomes.count("applied") == len(events) and outcomes.count("duplicate") == len(copies) - len(events)
     assert {user: await loop.tier(user) for user in expected} == expected
     async with loop.services.db.connection() as conn:
-        per_user = await conn.fetch(
-            "SELECT discord_id, kind, count(*) AS n FROM billing_notices GROUP BY discord_id, kind"
-        )
+        per_user = await conn.fetch("SELECT discord_id, kind, count(*) AS n FROM notices GROUP BY discord_id, kind")
     payment_failed = {r["discord_id"]: r["n"] for r in per_user if r["kind"] == "payment_failed"}
     assert payment_failed == {user: 1 for user in expected}  # one DM per failed invoice, never per copy
     assert all(r["n"] <= 3 for r in per_user)  # changes of tier, never copies

@@ -11,6 +11,7 @@ from services.catalog_sync import CatalogSync, SyncReport, sources
 from services.runtime import Services
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.tmdb import GENRES, FakeTMDB
+from tests.helpers import sample
 from tests.process import MarqueeProcess, stores_env
 
 
@@ -105,3 +106,72 @@ async def test_the_pages_after_a_refused_one_wait_for_the_next_run(services: Ser
     del tmdb.broken[("/movie/popular", 1)]
     report = await sync.run(3)
     assert (report.pages, report.failed, report.waiting) == (3, 0, 0)
+
+
+async def refuse_film(services: Services, movie_id: int, sqlstate: str) -> None:
+    """Make the real database refuse to store one film, with a real error of its own."""
+    async with services.db.connection() as conn:
+        await conn.execute(
+            f"""
+            CREATE FUNCTION refuse_film() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.id = {movie_id} THEN RAISE EXCEPTION 'refused for the test' USING ERRCODE = '{sqlstate}'; END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER refuse_film BEFORE INSERT OR UPDATE ON movies FOR EACH ROW EXECUTE FUNCTION refuse_film();
+            """
+        )
+
+
+async def allow_films(services: Services) -> None:
+    async with services.db.connection() as conn:
+        await conn.execute("DROP TRIGGER refuse_film ON movies; DROP FUNCTION refuse_film()")
+
+
+async def stored_ids(services: Services) -> set[int]:
+    async with services.db.connection() as conn:
+        return {r["id"] for r in await conn.fetch("SELECT id FROM movies")}
+
+
+async def test_a_page_the_database_refuses_stays_pending_and_the_next_run_stores_it(
+    services: Services, tmdb: FakeTMDB
+) -> None:
+    sync = CatalogSync(services.catalog, services.db)
+    film = tmdb.lists()["now_playing"][0]["id"]
+    await refuse_film(services, film, "40P01")  # deadlock_detected: the page's store fails whole
+    report = await sync.run(1)
+    assert report.failed >= 1 and film not in await stored_ids(services)
+    async with services.db.connection() as conn:
+        assert not await conn.fetchval("SELECT count(*) FROM catalog_sync_pages WHERE source = 'now_playing'")
+    await allow_films(services)
+    again = await sync.run(1)
+    assert (again.failed, again.pages) == (0, report.failed)  # only the pending pages, fetched again
+    first_page = {f["id"] for f in tmdb.lists()["now_playing"][:20]}
+    assert first_page <= await stored_ids(services)
+
+
+async def test_one_bad_film_does_not_sink_its_page(services: Services, tmdb: FakeTMDB) -> None:
+    sync = CatalogSync(services.catalog, services.db)
+    absurd = tmdb.lists()["now_playing"][1]
+    absurd.update(vote_count=10**12, runtime=10**9, popularity=float("inf"), genre_ids=[18, 2**40])
+    refused = tmdb.lists()["now_playing"][2]["id"]
+    await refuse_film(services, refused, "22003")  # numeric_value_out_of_range, for that row alone
+    report = await sync.run(1)
+    assert report.failed == 0
+    stored = await stored_ids(services)
+    first_page = {f["id"] for f in tmdb.lists()["now_playing"][:20]}
+    assert first_page - stored == {refused}  # the rest of its page is stored, the absurd film too
+    async with services.db.connection() as conn:
+        row = await conn.fetchrow("SELECT vote_count, popularity, genre_ids FROM movies WHERE id = $1", absurd["id"])
+    assert (row["vote_count"], row["popularity"], row["genre_ids"]) == (0, 0.0, [18])
+    assert sample(services.metrics, "marquee_tmdb_bad_data_total") >= 3  # vote count, popularity, genre id
+
+
+async def test_the_command_says_what_stays_pending_and_exits_non_zero(
+    tmp_path: Path, tmdb: FakeTMDB, database_url: str, redis_url: str
+) -> None:
+    tmdb.broken[("/movie/popular", 1)] = 503
+    env = stores_env(tmdb, database_url, redis_url)
+    proc = await MarqueeProcess(["catalog", "sync", "--pages", "1"], env, tmp_path).start()
+    assert await proc.wait(120) == 1
+    assert "1 pages could not be fetched or stored and stay pending: run it again to fetch them" in proc.output()

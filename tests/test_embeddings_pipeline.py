@@ -286,3 +286,30 @@ def test_the_fake_vectors_mean_something() -> None:
     assert similarity_order(vectors, query)[2] == 2
     other_model = fake_vector("heist harbor", "text-embedding-3-large", 1536)
     assert abs(float(other_model @ query)) < 0.2  # different models do not compare
+
+
+def without_index(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in item.items() if k != "index"} for item in items]
+
+
+def repeated_index(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**item, "index": 0} for item in items]
+
+
+def skipped_index(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**item, "index": i + 1 if i else 0} for i, item in enumerate(items)]  # 0, 2, 3, ... one past the end
+
+
+@pytest.mark.parametrize("tamper", [without_index, repeated_index, skipped_index])
+async def test_an_answer_with_bad_indexes_is_a_bad_answer_and_the_job_is_retried(
+    services: Services, llm: FakeOpenAI, tamper: Any
+) -> None:
+    from arq import Retry
+
+    await services.catalog.browse("now_playing")
+    llm.embeddings.tamper = tamper
+    with pytest.raises(Retry):
+        await embed_pending(ctx(services))
+    assert await stored(services) == {} and await services.embeddings.queue.pending() == 20
+    llm.embeddings.tamper = None
+    assert await embed_pending(ctx(services, job_try=2)) == "embedded 20, unchanged 0, dropped 0"

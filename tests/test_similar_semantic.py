@@ -26,6 +26,7 @@ from tests.fakes.stripe import FakeStripe
 from tests.fakes.tmdb import FakeTMDB
 from tests.helpers import answer, component, embed, is_ephemeral, label, visible_answer
 from tests.test_billing import upgrade
+from tests.test_embeddings_pipeline import without_index
 from tests.test_foryou_history import watch
 from worker.jobs import embed_pending
 
@@ -304,3 +305,17 @@ async def test_a_year_filter_still_fills_the_page_and_keeps_out_watched_films(
     assert len(found) == 10 and set(found) <= in_years - set(watched)
     allowed = in_years - set(watched)
     assert found == [i for i in await exact_nearest(services, query, set(), k=120) if i in allowed][:10]
+
+
+async def test_an_embeddings_answer_without_indexes_gets_the_fallbacks_not_an_error(
+    bot: Any, emulator: Any, services: Services, tmdb: FakeTMDB, llm: FakeOpenAI
+) -> None:
+    await embed_catalogue(services, "now_playing", 1)
+    await services.catalog.details(1065)  # in the catalogue, not embedded: /similar must embed it
+    llm.embeddings.tamper = without_index
+    similar = await answer(emulator, "similar", {"title": "1065"})
+    assert not is_ephemeral(similar)
+    assert embed(similar)["footer"]["text"].startswith("TMDB's recommendations: the AI couldn't be reached")
+    semantic = await answer(emulator, "semantic", {"query": "films about harbors"})
+    assert is_ephemeral(semantic) and semantic["content"] == "The AI isn't answering right now. Try again in a minute."
+    assert await history_rows(services) == []

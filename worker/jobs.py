@@ -7,12 +7,13 @@ from typing import Any
 
 from arq import Retry
 
-from services.db import billing as billing_repo
+from services.db import notices as notices_repo
 from services.errors import DatabaseUnavailable, EmbeddingsUnavailable, MarqueeError
+from services.notices import Outbox
 from services.redis_circuit import RedisDown
 from services.runtime import Services
 from services.tmdb.models import LIST_KINDS
-from worker.notify import DiscordDMs, send_notice
+from worker.notify import Sender
 
 log = logging.getLogger(__name__)
 
@@ -34,24 +35,30 @@ async def warm_lists(ctx: dict[str, Any]) -> int:
     return loaded
 
 
-async def billing_notice(ctx: dict[str, Any], notice_id: int) -> str:
-    """DM a user about a change to their plan (once: see worker/notify.py)."""
-    dms: DiscordDMs | None = ctx.get("dms")
-    if dms is None:
+async def send_notice(ctx: dict[str, Any], notice_id: int) -> str:
+    """Send one DM of the outbox, whatever feature wrote it (once: see worker/notify.py)."""
+    sender: Sender | None = ctx.get("sender")
+    if sender is None:
         return "no DISCORD_TOKEN: not sent"
-    return await send_notice(ctx["services"], dms, notice_id)
+    return await sender.send(notice_id)
+
+
+async def notice_sweep(ctx: dict[str, Any]) -> int:
+    """Queue the notices whose job was lost (Redis down when their feature committed, a worker
+    killed mid-wait). Returns how many were queued."""
+    services: Services = ctx["services"]
+    async with services.db.connection() as conn:
+        lost = await notices_repo.due_notices(conn, older_than_seconds=60)
+    await Outbox(services.redis).enqueue(lost)
+    return len(lost)
 
 
 async def billing_sweep(ctx: dict[str, Any]) -> int:
-    """Queue notices whose job was lost (Redis down when the webhook committed), and re-read from
-    Stripe the customers whose state may have drifted (a webhook that never came is only late).
-    Returns how many users changed."""
+    """Re-read from Stripe the customers whose state may have drifted (a webhook that never came
+    is only late). Returns how many users changed."""
     services: Services = ctx["services"]
     if not services.billing.enabled:
         return 0
-    async with services.db.connection() as conn:
-        lost = await billing_repo.unsent_notices(conn, older_than_seconds=60)
-    await services.billing.enqueue_notices(lost)
     return len(await services.billing.reconcile(everyone=False))
 
 

@@ -1,23 +1,30 @@
-"""Billing DMs, sent by the worker over Discord's REST API (the worker has no gateway).
+"""Sending the outbox (services/notices.py): DMs over Discord's REST API (the worker has no
+gateway), each notice once, whatever feature wrote it.
 
-Each notice is sent at most once: the job claims the notice row (locked, unsent) in a
-transaction and marks it sent in the same one; a DM that Discord refuses because the user
-closed their DMs is given up on (and recorded), never retried and never a failed webhook. What
-may pass (Discord's 429 and 5xx, Stripe down for the portal link) is retried by arq later.
+A notice is claimed (its row locked) while it is sent and marked sent in the same transaction,
+so two workers never both send it. Discord's answer decides what follows:
+- sent: done;
+- closed DMs (403/50007) or another definitive 4xx: recorded as failed, never tried again, and
+  never a failed webhook;
+- a 429 (Discord's after discord.py's own retries, or Cloudflare's, with or without Retry-After),
+  a 5xx, a time-out, or what the text needs being away (Stripe for the portal link): the attempt is
+  recorded and a new job is queued for after the wait (Retry-After, else backoff), up to
+  `ATTEMPTS`; the sweep queues again whatever job was lost.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
+import asyncpg
 import discord
-from arq import Retry
 
-from services.billing.service import PRO_PERKS
-from services.db import billing as repo
+from services.billing.notices import billing_renderers
+from services.db import notices as repo
 from services.errors import MarqueeError
+from services.notices import ATTEMPTS, DM, Backoff, Outbox, Renderer
 from services.runtime import Services
 
 log = logging.getLogger(__name__)
@@ -29,10 +36,21 @@ class DMRefused(Exception):
     """Discord will not take this DM (closed DMs, an unknown user): recorded, never retried."""
 
 
-@dataclass(frozen=True)
-class DM:
-    content: str
-    link: tuple[str, str] | None = None  # (label, url) of a link button
+class DMDeferred(Exception):
+    """This DM may go through later (rate limited, Discord or a dependency down)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+def retry_after_of(exc: discord.HTTPException) -> float | None:
+    """The wait Discord (or Cloudflare in front of it) asked for, from the Retry-After header."""
+    header = exc.response.headers.get("Retry-After") if exc.response is not None else None
+    try:
+        return float(header) if header is not None else None
+    except ValueError:
+        return None
 
 
 class DiscordDMs:
@@ -52,12 +70,14 @@ class DiscordDMs:
         try:
             channel = await (await self._logged_in()).create_dm(discord.Object(user_id))
             await channel.send(dm.content, view=view, allowed_mentions=discord.AllowedMentions.none())
+        except discord.RateLimited as exc:  # a wait longer than discord.py will sleep for
+            raise DMDeferred("rate limited", exc.retry_after) from exc
         except discord.HTTPException as exc:
-            if exc.status >= 500:
-                raise Retry(defer=10) from exc  # discord.py already waited out any 429
+            if exc.status == 429 or exc.status >= 500:
+                raise DMDeferred(f"HTTP {exc.status}", retry_after_of(exc)) from exc
             raise DMRefused("the user's DMs are closed" if exc.code == DMS_CLOSED else f"HTTP {exc.status}") from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
-            raise Retry(defer=10) from exc
+            raise DMDeferred(type(exc).__name__) from exc
 
     async def _logged_in(self) -> discord.Client:
         if self._client is None:
@@ -72,33 +92,51 @@ class DiscordDMs:
             self._client = None
 
 
-async def message_for(services: Services, notice: repo.Notice) -> DM:
-    plan = await services.billing.plan(notice.discord_id)
-    when = f" It renews on {plan.period_end:%-d %B %Y}." if plan.period_end else ""
-    if notice.kind == "pro_started":
-        return DM(f"🎉 You're now **Marquee Pro**: {PRO_PERKS}{when} Thank you!")
-    if notice.kind == "payment_failed":
-        portal = await services.billing.portal_url(plan)
-        text = "Your payment for **Marquee Pro** didn't go through. Please update your payment method"
-        return DM(f"{text} so Pro carries on.", ("Update payment method", portal) if portal else None)
-    return DM("Your **Marquee Pro** has ended. Everything free still works; `/upgrade` any time to come back.")
+@dataclass
+class Sender:
+    """Sends one notice of any kind; `renderers` word each kind (one registry for every feature)."""
 
+    services: Services
+    dms: DiscordDMs
+    backoff: Backoff = field(default_factory=Backoff)
 
-async def send_notice(services: Services, dms: DiscordDMs, notice_id: int) -> str:
-    """Send one notice unless it was sent already; returns what happened."""
-    async with services.db.transaction() as conn:
-        notice = await repo.claim_notice(conn, notice_id)
-        if notice is None:
-            return "already sent"
-        try:
-            dm = await message_for(services, notice)
-        except MarqueeError as exc:  # Stripe or the database, for the portal link: later
-            raise Retry(defer=30) from exc
-        try:
-            await dms.send(notice.discord_id, dm)
-        except DMRefused as exc:
-            await repo.finish_notice(conn, notice_id, failure=str(exc))
-            log.info("billing notice %d not delivered: %s", notice_id, exc)
-            return f"not delivered: {exc}"
-        await repo.finish_notice(conn, notice_id)
-    return "sent"
+    def __post_init__(self) -> None:
+        self.renderers: dict[str, Renderer] = {**billing_renderers(self.services.billing)}
+        self.outbox = Outbox(self.services.redis)
+
+    async def send(self, notice_id: int) -> str:
+        """What happened: sent, already sent, not delivered (and why), or the wait before the next try."""
+        async with self.services.db.transaction() as conn:
+            notice = await repo.claim_notice(conn, notice_id)
+            if notice is None:
+                return "already sent"
+            try:
+                render = self.renderers[notice.kind]
+            except KeyError:
+                await repo.mark_failed(conn, notice_id, f"no renderer for {notice.kind!r}")
+                log.error("notice %d is of an unknown kind %r", notice_id, notice.kind)
+                return "not delivered: unknown kind"
+            try:
+                await self.dms.send(notice.discord_id, await render(notice))
+            except DMRefused as exc:
+                await repo.mark_failed(conn, notice_id, str(exc))
+                log.info("notice %d not delivered: %s", notice_id, exc)
+                return f"not delivered: {exc}"
+            except (DMDeferred, MarqueeError) as exc:  # MarqueeError: what the text needs (Stripe, the db)
+                return await self._later(conn, notice, exc)
+            await repo.mark_sent(conn, notice_id)
+        return "sent"
+
+    async def _later(self, conn: asyncpg.Connection, notice: repo.Notice, exc: Exception) -> str:
+        """Record an attempt that may go through later, and queue the next one after its wait."""
+        reason = str(exc) or type(exc).__name__
+        if notice.attempts + 1 >= ATTEMPTS:
+            await repo.mark_failed(conn, notice.id, f"gave up after {ATTEMPTS} attempts: {reason}")
+            log.warning("notice %d given up after %d attempts: %s", notice.id, ATTEMPTS, reason)
+            return f"not delivered: gave up after {ATTEMPTS} attempts"
+        delay = self.backoff.delay(notice.attempts + 1, getattr(exc, "retry_after", None))
+        attempts = await repo.defer(conn, notice.id, delay, reason)
+        # The next job runs a second or more from now, after this transaction has committed.
+        await self.outbox.enqueue([(notice.id, attempts)], defer=delay)
+        log.info("notice %d deferred %.0fs (attempt %d: %s)", notice.id, delay, attempts, reason)
+        return f"retrying in {delay:.0f}s"

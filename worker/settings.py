@@ -12,14 +12,25 @@ from arq.worker import Worker
 from redis.exceptions import RedisError
 
 from services.runtime import Services
-from worker.jobs import EMBED_TRIES, billing_notice, billing_sweep, embed_pending, embed_sweep, warm_lists
-from worker.notify import DiscordDMs
+from worker.jobs import (
+    EMBED_TRIES,
+    billing_sweep,
+    embed_pending,
+    embed_sweep,
+    notice_sweep,
+    send_notice,
+    warm_lists,
+)
+from worker.notify import DiscordDMs, Sender
 
 log = logging.getLogger(__name__)
 
 FUNCTIONS: list[Any] = [
     warm_lists,
-    billing_notice,
+    # One attempt per job: a DM that may go through later is queued again as a new job, after
+    # its wait (see worker/notify.py); arq's own retries would stop short of the outbox's bound.
+    func(send_notice, max_tries=1, keep_result=0),
+    notice_sweep,
     billing_sweep,
     # Its result is never kept: a kept result would make arq refuse the next one for its _job_id.
     # One run embeds everything queued (a catalogue sync's worth too), hence the long timeout.
@@ -31,19 +42,20 @@ RESTART_DELAY_MAX = 30.0
 
 def create_worker(services: Services) -> Worker:
     settings = services.settings
-    dms = None
+    sender = None
     if settings.discord_token is not None:
-        dms = DiscordDMs(settings.discord_token.get_secret_value(), settings.discord_api_base)
+        sender = Sender(services, DiscordDMs(settings.discord_token.get_secret_value(), settings.discord_api_base))
     return Worker(
         functions=FUNCTIONS,
         cron_jobs=[
             # Lists are cached for an hour; reload them a little before they expire.
             cron(warm_lists, minute={0, 50}, run_at_startup=True, unique=True),
             cron(billing_sweep, minute=set(range(0, 60, 10)), unique=True),
+            cron(notice_sweep, minute=set(range(0, 60, 2)), run_at_startup=True, unique=True),
             cron(embed_sweep, minute=set(range(5, 60, 10)), run_at_startup=True, unique=True),
         ],
         redis_pool=services.redis,
-        ctx={"services": services, "dms": dms},
+        ctx={"services": services, "sender": sender},
         handle_signals=False,
         max_jobs=10,
         job_timeout=300,
@@ -83,9 +95,9 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 
 
 async def _close(worker: Worker) -> None:
-    dms: DiscordDMs | None = worker.ctx.get("dms")
-    if dms is not None:
-        await dms.close()
+    sender: Sender | None = worker.ctx.get("sender")
+    if sender is not None:
+        await sender.dms.close()
     # close() also removes the health-check key, which fails when Redis is the reason we stop.
     with suppress(RedisError, OSError):
         await worker.close()

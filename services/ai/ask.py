@@ -14,7 +14,7 @@ import asyncpg
 from pydantic import TypeAdapter
 
 from services.ai import prompts
-from services.ai.budget import UserLimits
+from services.ai.budget import Charge, UserLimits
 from services.ai.llm import LLM, require_llm
 from services.ai.matching import Pick, match_suggestions
 from services.ai.schemas import MAX_SUGGESTIONS, Suggestions
@@ -26,10 +26,10 @@ from services.db.pool import Database
 from services.db.users import ensure_user
 from services.errors import AIBadAnswer, NoMatches
 from services.metrics import Metrics
-from services.text import fold
+from services.text import same_question
 
 ANSWER_TTL = 24 * 3600.0
-ANSWER_VERSION = 1  # bump when the prompt or the answer's shape changes: old answers then miss
+ANSWER_VERSION = 2  # bump when the prompt or the answer's shape changes: old answers then miss
 PICKS_CODEC = TypeAdapter(tuple[Pick, ...])
 
 
@@ -68,8 +68,7 @@ class AskService:
 
     def answer_key(self, query: str) -> str:
         llm = self.ensure_enabled()
-        normalised = " ".join(fold(query).split())
-        digest = hashlib.sha256(f"{normalised}\n{llm.model}\n{self._scope}".encode()).hexdigest()[:32]
+        digest = hashlib.sha256(f"{same_question(query)}\n{llm.model}\n{self._scope}".encode()).hexdigest()[:32]
         return f"ai:ask:v{ANSWER_VERSION}:{digest}"
 
     async def ask(self, discord_id: int, text: str) -> AskAnswer:
@@ -83,19 +82,21 @@ class AskService:
         if hit is not None:
             picks = hit
         else:
-            async with self._limits.charge(discord_id) as give_back:
+            async with self._limits.charge(discord_id) as charge:
                 picks, loaded = await self._cache.get_or_load(
-                    key, ANSWER_TTL, lambda: self._answer(llm, query), PICKS_CODEC, lock_seconds=llm.policy.deadline + 5
+                    key,
+                    ANSWER_TTL,
+                    lambda: self._answer(llm, query, charge),
+                    PICKS_CODEC,
+                    lock_seconds=llm.policy.deadline + 5,
                 )
-                cached = not loaded
-                if cached:  # another request's flight answered it: free, like a cache hit
-                    await give_back()
+                cached = not loaded  # another request's flight answered it: free, like a cache hit
         self._metrics.ask_cache.labels("hit" if cached else "miss").inc()
         search_id = await self._save(discord_id, query, picks)
         return AskAnswer(query, picks, search_id, cached)
 
-    async def _answer(self, llm: LLM, query: str) -> tuple[Pick, ...]:
-        answer = await llm.structured("ask", prompts.ASK, prompts.ask_message(query), Suggestions)
+    async def _answer(self, llm: LLM, query: str, charge: Charge) -> tuple[Pick, ...]:
+        answer = await llm.structured("ask", prompts.ASK, prompts.ask_message(query), Suggestions, charge=charge)
         suggestions = answer.suggestions[:MAX_SUGGESTIONS]
         if not suggestions:
             raise AIBadAnswer("empty")

@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from services.errors import BudgetSpent, QuotaExceeded, RateLimited
+from services.errors import BudgetSpent, MarqueeError, QuotaExceeded, RateLimited
 from services.limits import DailyCounter, RateLimiter, next_utc_midnight, utc_day
 from services.metrics import Metrics
 from services.redis_circuit import RedisCircuit
@@ -16,6 +16,18 @@ log = logging.getLogger(__name__)
 
 BURST = 3  # AI commands a user may send at once...
 INTERVAL = 5.0  # ...then one every this many seconds
+
+
+class Charge:
+    """A block of AI work: whether it took one of the user's free requests, and whether any LLM
+    call in it was paid for (the model answered: `answered()`, called by the LLM client)."""
+
+    def __init__(self) -> None:
+        self.taken = False
+        self.paid = False
+
+    def answered(self) -> None:
+        self.paid = True
 
 
 class TokenBudget:
@@ -75,27 +87,33 @@ class UserLimits:
             raise RateLimited(wait)
 
     @asynccontextmanager
-    async def charge(self, discord_id: int) -> AsyncIterator[Callable[[], Awaitable[None]]]:
-        """One of today's free requests for the block (none for Pro, or with no cap), given back
-        if the block fails; the block may also give it back itself (the function it is handed)."""
-        taken = False
+    async def charge(self, discord_id: int) -> AsyncIterator[Charge]:
+        """One of today's free requests for the block (none for Pro, or with no cap). It is given
+        back when the block paid for no LLM call (answered from a cache or another request's
+        flight, or failed before the model answered: a limit, a time-out, a 429 or 5xx). Once
+        the model has answered, it counts whatever came of it, and a failure says so."""
+        charge = Charge()
         if self.quota and not await self._has_pro(discord_id):
             if not await self._quota.take(str(discord_id), self.quota):
                 self._metrics.ai_refusals.labels("quota").inc()
                 raise QuotaExceeded(self.quota, next_utc_midnight(), upsell=self._upsell)
-            taken = True
-
-        async def give_back() -> None:
-            nonlocal taken
-            if taken:
-                taken = False
-                await self._quota.add(str(discord_id), -1)
-
+            charge.taken = True
         try:
-            yield give_back
-        except BaseException:
-            await give_back()
+            yield charge
+        except BaseException as exc:
+            if not charge.paid:
+                await self._give_back(discord_id, charge)
+            elif charge.taken and isinstance(exc, MarqueeError):
+                left = max(0, self.quota - await self.used(discord_id))
+                exc.quota_note = f"That used one of today's {self.quota} free AI requests ({left} left)."
             raise
+        if not charge.paid:
+            await self._give_back(discord_id, charge)
+
+    async def _give_back(self, discord_id: int, charge: Charge) -> None:
+        if charge.taken:
+            charge.taken = False
+            await self._quota.add(str(discord_id), -1)
 
     async def used(self, discord_id: int) -> int:
         return await self._quota.used(str(discord_id))

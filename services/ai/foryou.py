@@ -18,7 +18,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from services.ai import prompts
-from services.ai.budget import UserLimits
+from services.ai.budget import Charge, UserLimits
 from services.ai.llm import LLM, require_llm
 from services.ai.matching import Pick, match_suggestions
 from services.ai.schemas import MAX_SUGGESTIONS, Suggestions, TasteProfile
@@ -98,9 +98,9 @@ class ForYouService:
         past = await self._history(discord_id)
         if past.size < MIN_HISTORY:
             raise NotEnoughHistory(past.size, MIN_HISTORY)
-        async with self._limits.charge(discord_id):
-            profile, reused = await self._profile(llm, discord_id, past)
-            picks = await self._recommend(llm, profile, past)
+        async with self._limits.charge(discord_id) as charge:
+            profile, reused = await self._profile(llm, discord_id, past, charge)
+            picks = await self._recommend(llm, profile, past, charge)
 
         async def remember(conn: asyncpg.Connection) -> None:
             await movie_repo.upsert_movies(conn, [p.film for p in picks])
@@ -127,7 +127,7 @@ class ForYouService:
                 await profiles.get_profile(conn, discord_id),
             )
 
-    async def _profile(self, llm: LLM, discord_id: int, past: History) -> tuple[TasteProfile, bool]:
+    async def _profile(self, llm: LLM, discord_id: int, past: History, charge: Charge) -> tuple[TasteProfile, bool]:
         fingerprint = past.fingerprint(llm.model)
         if past.stored is not None and past.stored.fingerprint == fingerprint:
             stored = _valid(past.stored)
@@ -136,7 +136,7 @@ class ForYouService:
         searches = [f"{s.kind}: {s.query}" + (f" ({s.year})" if s.year else "") for s in past.searches]
         watched = [f"{w.title} ({w.release_date.year})" if w.release_date else w.title for w in past.watched]
         message = prompts.profile_message(searches, watched)
-        profile = (await llm.structured("foryou", prompts.PROFILE, message, TasteProfile)).trimmed()
+        profile = (await llm.structured("foryou", prompts.PROFILE, message, TasteProfile, charge=charge)).trimmed()
 
         async def store(conn: asyncpg.Connection) -> None:
             await ensure_user(conn, discord_id)
@@ -145,11 +145,11 @@ class ForYouService:
         await self._db.best_effort("a taste profile", store)
         return profile, False
 
-    async def _recommend(self, llm: LLM, profile: TasteProfile, past: History) -> tuple[Pick, ...]:
+    async def _recommend(self, llm: LLM, profile: TasteProfile, past: History, charge: Charge) -> tuple[Pick, ...]:
         watched_titles = [w.title for w in past.watched]
         exclude = _unique([*watched_titles, *(title for _, title in past.shown)])
         message = prompts.picks_message(profile, exclude)
-        answer = await llm.structured("foryou", prompts.PICKS, message, Suggestions)
+        answer = await llm.structured("foryou", prompts.PICKS, message, Suggestions, charge=charge)
         if not answer.suggestions:
             raise AIBadAnswer("empty")
         matched = await match_suggestions(self._catalog, answer.suggestions[:MAX_SUGGESTIONS])

@@ -23,7 +23,7 @@ import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from pydantic import BaseModel, ValidationError
 
-from services.ai.budget import TokenBudget
+from services.ai.budget import Charge, TokenBudget
 from services.ai.schemas import strict_schema
 from services.backoff import OPENAI_RETRYABLE, next_wait, retry_after_of
 from services.errors import AIBadAnswer, AIDisabled, AIUnavailable
@@ -59,8 +59,11 @@ class LLM:
         self._budget = budget
         self._json_object_models: set[str] = set()  # models whose server rejected json_schema
 
-    async def structured(self, command: str, system: str, user: str, answer: type[M]) -> M:
-        """One answer of type `answer` to `user` (data, never instructions) under `system`."""
+    async def structured(
+        self, command: str, system: str, user: str, answer: type[M], *, charge: Charge | None = None
+    ) -> M:
+        """One answer of type `answer` to `user` (data, never instructions) under `system`.
+        `charge` (the user's quota for the request) hears when an answer was paid for."""
         deadline = time.monotonic() + self.policy.deadline
         schema = strict_schema(answer)
         while True:
@@ -79,6 +82,8 @@ class LLM:
             )
             try:
                 completion, elapsed = await self._call(command, messages, response_format, deadline)
+                if charge is not None:
+                    charge.answered()  # paid, whether or not the answer is usable
             except openai.BadRequestError as exc:
                 if json_object or not _names_response_format(exc):
                     raise AIUnavailable(f"the request was refused (400: {error_text(exc)})") from exc

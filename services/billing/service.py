@@ -16,13 +16,14 @@ from datetime import datetime
 
 import asyncpg
 from arq.connections import ArqRedis
-from redis.exceptions import RedisError
 
 from services.billing.stripe_api import StripeAPI, Subscription, current_subscription
 from services.db import billing as repo
+from services.db import notices as outbox_repo
 from services.db.pool import Database
 from services.db.users import ensure_user
 from services.errors import BillingOff, DatabaseUnavailable, ProRequired
+from services.notices import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class Change:
     new_tier: str
     old_status: str | None
     new_status: str | None
-    notices: tuple[int, ...] = ()  # the DMs this change owes (billing_notices ids)
+    notices: tuple[int, ...] = ()  # the DMs this change owes (outbox ids)
 
     @property
     def changed(self) -> bool:
@@ -67,7 +68,7 @@ class Change:
 
 class BillingService:
     def __init__(self, api: StripeAPI | None, db: Database, redis: ArqRedis, *, public_url: str) -> None:
-        self._redis = redis
+        self._outbox = Outbox(redis)
         self.api = api  # None: billing is off, the Pro gate is open
         self.db = db
         self._public_url = public_url.rstrip("/")
@@ -162,7 +163,7 @@ class BillingService:
         if account.tier != new_tier:
             kind = "pro_started" if new_tier == "pro" else "pro_ended"
             # Each change of tier is announced once: this row lock makes each one happen once.
-            notice = await repo.add_notice(
+            notice = await outbox_repo.add_notice(
                 conn, account.discord_id, kind, f"{kind}:{account.discord_id}:{time.time_ns()}"
             )
             notices = (notice,) if notice else ()
@@ -171,12 +172,8 @@ class BillingService:
         )
 
     async def enqueue_notices(self, notice_ids: list[int] | tuple[int, ...]) -> None:
-        """Hand notices to the worker; what Redis cannot take now, the worker's sweep queues later."""
-        for notice_id in notice_ids:
-            try:
-                await self._redis.enqueue_job("billing_notice", notice_id, _job_id=f"billing_notice:{notice_id}")
-            except (RedisError, OSError) as exc:
-                log.warning("billing notice %d left for the sweep: %s", notice_id, type(exc).__name__)
+        """Hand this change's DMs to the worker (the outbox: services/notices.py)."""
+        await self._outbox.enqueue(notice_ids)
 
     async def reconcile(self, *, everyone: bool) -> list[Change]:
         """Re-read from Stripe the customers whose state may have drifted (all, with `everyone`)."""

@@ -27,6 +27,7 @@ from aiohttp import web
 
 from services.billing.service import BillingService
 from services.db import billing as repo
+from services.db import notices as outbox_repo
 from services.errors import DatabaseUnavailable, StripeUnavailable
 from services.metrics import Metrics
 
@@ -169,7 +170,7 @@ class StripeWebhook:
                         arrival = batch[i]
                         if arrival.event_type == "invoice.payment_failed":
                             key = f"payment_failed:{arrival.obj.get('id')}"
-                            if notice := await repo.add_notice(conn, change.discord_id, "payment_failed", key):
+                            if notice := await outbox_repo.add_notice(conn, change.discord_id, "payment_failed", key):
                                 results[i][1].append(notice)
             for arrival, (outcome, _) in zip(batch, results, strict=True):
                 if outcome != "duplicate":

@@ -1,4 +1,5 @@
-"""Repository functions for billing: users' subscription state, applied Stripe events, notices."""
+"""Repository functions for billing: users' subscription state and the applied Stripe events
+(the DMs billing owes go to the outbox: services/db/notices.py)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,6 @@ class Account:
     status: str | None
     period_end: datetime | None
     cancel_at_period_end: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    id: int
-    discord_id: int
-    kind: str
 
 
 _ACCOUNT = (
@@ -102,44 +96,6 @@ async def record_event(conn: asyncpg.Connection, event_id: str, event_type: str)
 
 async def set_event_outcome(conn: asyncpg.Connection, event_id: str, outcome: str) -> None:
     await conn.execute("UPDATE stripe_events SET outcome = $2 WHERE id = $1", event_id, outcome)
-
-
-async def add_notice(conn: asyncpg.Connection, discord_id: int, kind: str, dedupe_key: str) -> int | None:
-    """A DM owed to the user; None when that change was already announced."""
-    notice_id = await conn.fetchval(
-        "INSERT INTO billing_notices (discord_id, kind, dedupe_key) VALUES ($1, $2, $3)"
-        " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-        discord_id,
-        kind,
-        dedupe_key,
-    )
-    return None if notice_id is None else int(notice_id)
-
-
-async def claim_notice(conn: asyncpg.Connection, notice_id: int) -> Notice | None:
-    """The notice, locked for sending, unless it was sent (or given up on) already."""
-    row = await conn.fetchrow(
-        "SELECT id, discord_id, kind FROM billing_notices WHERE id = $1 AND sent_at IS NULL AND failure IS NULL"
-        " FOR UPDATE SKIP LOCKED",
-        notice_id,
-    )
-    return None if row is None else Notice(row["id"], row["discord_id"], row["kind"])
-
-
-async def finish_notice(conn: asyncpg.Connection, notice_id: int, failure: str | None = None) -> None:
-    if failure is None:
-        await conn.execute("UPDATE billing_notices SET sent_at = now() WHERE id = $1", notice_id)
-    else:
-        await conn.execute("UPDATE billing_notices SET failure = $2 WHERE id = $1", notice_id, failure)
-
-
-async def unsent_notices(conn: asyncpg.Connection, older_than_seconds: float) -> list[int]:
-    rows = await conn.fetch(
-        "SELECT id FROM billing_notices WHERE sent_at IS NULL AND failure IS NULL"
-        " AND created_at < now() - make_interval(secs => $1) ORDER BY id LIMIT 500",
-        older_than_seconds,
-    )
-    return [r["id"] for r in rows]
 
 
 async def customers_to_reconcile(conn: asyncpg.Connection, *, everyone: bool) -> list[str]:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 
 import asyncpg
 
 from services.tmdb.models import MovieDetails, MovieSummary
+
+log = logging.getLogger(__name__)
+
+# What is said of one row's values, by the database (a number out of a column's range, text it
+# cannot hold, a constraint) or by asyncpg before sending (a value its codec cannot encode: a
+# ValueError): that row is refused, the others are stored. Anything else (a deadlock, the
+# connection lost) fails the whole store.
+ROW_ERRORS = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError, ValueError)
 
 _UPSERT = """
 INSERT INTO movies (id, title, original_title, release_date, overview, poster_path, genre_ids,
@@ -32,11 +41,30 @@ async def upsert_movies(
     conn: asyncpg.Connection, movies: Iterable[MovieSummary], runtimes: dict[int, int] | None = None
 ) -> list[int]:
     """Insert or refresh films in one statement (unnest of arrays: one round trip for a page).
-    Returns the ids of the films that were not in the catalogue before."""
+    Returns the ids of the films that were not in the catalogue before. Should the database
+    refuse a row, each film is stored on its own and only the refused ones are left out."""
     rows = list({m.id: m for m in movies}.values())
     if not rows:
         return []
     runtimes = runtimes or {}
+    try:
+        async with conn.transaction():  # a savepoint inside the caller's transaction
+            return await _upsert(conn, rows, runtimes)
+    except ROW_ERRORS as exc:
+        if len(rows) == 1:
+            raise
+        log.warning("the database refused a film of %d (%s); storing them one by one", len(rows), exc)
+    new: list[int] = []
+    for film in rows:
+        try:
+            async with conn.transaction():
+                new += await _upsert(conn, [film], runtimes)
+        except ROW_ERRORS as exc:
+            log.warning("film %d not stored: %s: %s", film.id, type(exc).__name__, exc)
+    return new
+
+
+async def _upsert(conn: asyncpg.Connection, rows: list[MovieSummary], runtimes: dict[int, int]) -> list[int]:
     # genre_ids travel as text ('{1,2}') because asyncpg cannot pass an array of arrays of
     # different lengths through unnest; Postgres casts it back below.
     stored = await conn.fetch(

@@ -47,6 +47,16 @@ class Database:
         async with self.connection() as conn, conn.transaction():
             yield conn
 
+    @asynccontextmanager
+    async def transaction_or_unavailable(self) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction whose every failure (the database away, a deadlock, a statement it
+        refused) is a DatabaseUnavailable: for work that must be done whole or retried later."""
+        try:
+            async with self.transaction() as conn:
+                yield conn
+        except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise DatabaseUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
     async def best_effort(self, what: str, write: Callable[[asyncpg.Connection], Awaitable[T]]) -> T | None:
         """Run `write` in a transaction the user's answer does not depend on: any database error
         (down, or a row the database refuses) is logged and swallowed. Returns what `write`

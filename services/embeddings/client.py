@@ -145,7 +145,9 @@ class Embedder:
     ) -> None:
         metrics = self._metrics
         metrics.embedding_requests.labels(space.model, purpose, outcome).inc()
-        tokens = response.usage.total_tokens if response is not None and response.usage else 0
+        usage = getattr(response, "usage", None)  # an unvalidated answer may lack it
+        tokens = getattr(usage, "total_tokens", 0) if usage is not None else 0
+        tokens = tokens if isinstance(tokens, int) and tokens >= 0 else 0
         if response is not None:
             metrics.embedding_inputs.labels(space.model, purpose).inc(inputs)
             metrics.embedding_tokens.labels(space.model).inc(tokens)
@@ -162,22 +164,28 @@ class Embedder:
 
 
 def _vectors(response: CreateEmbeddingResponse, count: int, dimensions: int) -> Matrix | None:
-    """The answer's vectors in input order, or None when it is not one good vector per input."""
+    """The answer's vectors in input order, or None when it is not exactly one good vector per
+    input. The client does not validate the answer, so every field is checked here: an item
+    without an index (or with one repeated or out of range) is a bad answer like a NaN."""
+    data = getattr(response, "data", None)
+    if not isinstance(data, list) or len(data) != count:
+        return None
     rows: list[Matrix | None] = [None] * count
-    for item in response.data:
-        raw: object = item.embedding
-        if not 0 <= item.index < count:
+    for item in data:
+        index = getattr(item, "index", None)
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < count or rows[index] is not None:
             return None
+        raw: object = getattr(item, "embedding", None)
         try:
             if isinstance(raw, str):
                 vector = np.frombuffer(base64.b64decode(raw, validate=True), dtype="<f4").astype(np.float32)
-            else:
+            elif isinstance(raw, list):
                 vector = np.asarray(raw, dtype=np.float32)
+            else:
+                return None
         except (ValueError, TypeError):
             return None
         if vector.shape != (dimensions,) or not np.isfinite(vector).all() or not vector.any():
             return None
-        rows[item.index] = vector
-    if any(row is None for row in rows):
-        return None
-    return normalised(np.vstack(rows))  # type: ignore[arg-type]  # no None left
+        rows[index] = vector
+    return normalised(np.vstack(rows))  # type: ignore[arg-type]  # every row was set: count items, no repeat

@@ -38,14 +38,14 @@ from services.errors import (
     NoWords,
 )
 from services.metrics import Metrics
-from services.text import fold
+from services.text import fold, same_question
 from services.tmdb.models import MovieDetails, MovieSummary
 
 log = logging.getLogger(__name__)
 
 PAGE = 10
 QUERY_TTL = 7 * 24 * 3600.0
-QUERY_VERSION = 1
+QUERY_VERSION = 2
 NEAR_DUPLICATE = 0.97  # cosine similarity above which a pick is the same film as one watched
 VECTOR_CODEC = TypeAdapter(str)  # a query's vector, as base64 of little-endian float32
 
@@ -160,8 +160,10 @@ class SimilarityService:
         return SimilarFilms(film, hits, why)
 
     async def _query_vector(self, query: str, space: Space) -> np.ndarray:
-        """The query's vector, cached by its normalised text and the space."""
-        normal = " ".join(fold(query).split())
+        """The query's vector, cached by the question as asked again would find it (case,
+        spacing and surrounding punctuation aside: accents and emoji change its meaning) and the
+        space."""
+        normal = same_question(query)
         digest = hashlib.sha256(f"{space}\n{normal}".encode()).hexdigest()[:32]
         embedder = self.embeddings.require()
 

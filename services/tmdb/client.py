@@ -20,7 +20,7 @@ from services.backoff import retry_after_seconds
 from services.cache import Cache
 from services.errors import MovieNotFound, TMDBAuthError, TMDBUnavailable
 from services.metrics import Metrics
-from services.tmdb.models import ImageConfig, MovieDetails, MoviePage, genre_names
+from services.tmdb.models import ImageConfig, MovieDetails, MoviePage, genre_names, noting_bad_data
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -168,7 +168,7 @@ class TMDBClient:
                     self._metrics.tmdb_latency.observe(time.perf_counter() - started)
                     if resp.status == 200:
                         # A truncated or malformed 200 is a failed attempt like a 5xx, not an answer.
-                        return parse(json.loads(await resp.read()))
+                        return self._parse(path, parse, json.loads(await resp.read()))
                     if resp.status == 401:
                         raise TMDBAuthError()
                     if resp.status == 404:
@@ -193,3 +193,12 @@ class TMDBClient:
                 log.info("TMDB %s failed (%s), retrying in %.2fs", path, reason, delay)
                 await asyncio.sleep(min(delay, policy.max_delay))
         raise TMDBUnavailable(reason)
+
+    def _parse(self, path: str, parse: Callable[[Any], T], raw: Any) -> T:
+        """The typed answer; values dropped or clamped on the way (and items skipped) are counted."""
+        with noting_bad_data() as bad:
+            parsed = parse(raw)
+        if bad:
+            self._metrics.tmdb_bad_data.inc(len(bad))
+            log.warning("TMDB %s: %d bad values dropped (%s)", path, len(bad), ", ".join(sorted(set(bad))))
+        return parsed

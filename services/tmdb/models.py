@@ -6,8 +6,11 @@ skipped and logged while the rest is kept."""
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -22,6 +25,13 @@ TITLE_MAX = 300  # longer titles are cut: they are stored and indexed (btree row
 NAME_MAX = 200
 OVERVIEW_MAX = 5000
 MAX_KEYWORDS = 20
+# Beyond any real value (the most-voted film has under 50,000 votes, the longest runs 857 hours,
+# popularity scores stay in the thousands): such a number is bad data, dropped and counted. It
+# must also fit the columns it is stored in (INTEGER), or one film would sink its whole page.
+MAX_VOTE_COUNT = 10_000_000
+MAX_RUNTIME_MINUTES = 60_000
+MAX_POPULARITY = 1_000_000.0
+MAX_ID = 2**31 - 1
 
 
 _WATCH_LINK = re.compile(r"https://www\.themoviedb\.org/movie/\d+(-[a-z0-9-]+)?/watch\?locale=[A-Z]{2}")
@@ -29,6 +39,27 @@ _WATCH_LINK = re.compile(r"https://www\.themoviedb\.org/movie/\d+(-[a-z0-9-]+)?/
 
 class BadTMDBData(ValueError):
     """A TMDB answer (or item) that does not have the shape we need."""
+
+
+_bad_values: ContextVar[list[str] | None] = ContextVar("tmdb_bad_values", default=None)
+
+
+@contextmanager
+def noting_bad_data() -> Iterator[list[str]]:
+    """While parsing one answer: what was dropped or clamped in it (a value out of range, an
+    item skipped), so the client can count it in `marquee_tmdb_bad_data_total`."""
+    found: list[str] = []
+    token = _bad_values.set(found)
+    try:
+        yield found
+    finally:
+        _bad_values.reset(token)
+
+
+def _note(what: str) -> None:
+    found = _bad_values.get()
+    if found is not None:
+        found.append(what)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -46,13 +77,23 @@ def _id(value: Any) -> int:
 
 
 def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # NaN
+    """A finite number, else 0 (JSON can carry NaN and Infinity: Python's parser reads them)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return 0.0
     return float(value)
 
 
 def _count(value: Any) -> int:
     return int(_number(value)) if _number(value) >= 0 else 0
+
+
+def _bounded(value: Any, limit: float, what: str) -> float:
+    """A number in 0..limit; one past it (or negative, or not a number) is 0, and noted."""
+    number = _number(value)
+    if value is not None and (number != value or not 0 <= number <= limit):
+        _note(what)
+        return 0.0
+    return number
 
 
 def _date(value: Any) -> date | None:
@@ -75,6 +116,7 @@ def each(items: Any, parse: Callable[[Any], T], what: str) -> Iterator[T]:
         try:
             yield parse(_must_dict(item))
         except (BadTMDBData, KeyError, TypeError, ValueError) as exc:
+            _note(what)
             log.warning("skipping a bad %s from TMDB: %s", what, exc)
 
 
@@ -128,11 +170,10 @@ class MovieSummary:
     def from_tmdb(cls, data: dict[str, Any]) -> MovieSummary:
         movie_id = _id(data.get("id"))
         genres = data.get("genre_ids")
-        genre_ids = (
-            [g for g in genres if isinstance(g, int) and not isinstance(g, bool)]
-            if isinstance(genres, list)
-            else [g.get("id") for g in _list(data.get("genres")) if isinstance(_dict(g).get("id"), int)]
-        )
+        raw_genres = genres if isinstance(genres, list) else [_dict(g).get("id") for g in _list(data.get("genres"))]
+        genre_ids = [g for g in raw_genres if isinstance(g, int) and not isinstance(g, bool) and 0 < g <= MAX_ID]
+        if len(genre_ids) < len(raw_genres):
+            _note("genre id")
         original = one_line(data.get("original_title"), TITLE_MAX) or None
         return cls(
             id=movie_id,
@@ -141,9 +182,9 @@ class MovieSummary:
             overview=clean_text(data.get("overview"), OVERVIEW_MAX).strip(),
             poster_path=_path(data.get("poster_path")),
             genre_ids=tuple(genre_ids[:10]),
-            popularity=_number(data.get("popularity")),
-            vote_average=min(10.0, max(0.0, _number(data.get("vote_average")))),
-            vote_count=_count(data.get("vote_count")),
+            popularity=_bounded(data.get("popularity"), MAX_POPULARITY, "popularity"),
+            vote_average=_bounded(data.get("vote_average"), 10.0, "vote average"),
+            vote_count=int(_bounded(data.get("vote_count"), MAX_VOTE_COUNT, "vote count")),
             original_title=original,
             original_language=one_line(data.get("original_language"), 10) or None,
             backdrop_path=_path(data.get("backdrop_path")),
@@ -309,7 +350,7 @@ class MovieDetails:
             key=lambda c: _number(c.get("order", 999)),
         )
         regional = _dict(_dict(_dict(data.get("watch/providers")).get("results")).get(region))
-        runtime = _count(data.get("runtime"))
+        runtime = int(_bounded(data.get("runtime"), MAX_RUNTIME_MINUTES, "runtime"))
         return cls(
             summary=MovieSummary.from_tmdb(data),
             runtime=runtime or None,

@@ -147,6 +147,30 @@ class RequestLog:
         return f"<RequestLog {self.method} {self.path} -> {self.status}>"
 
 
+class RouteFault:
+    """The next ``times`` requests matching ``method`` and ``path`` (a regex on the path after
+    /api/v10) get ``status`` instead of an answer (see DiscordEmulator.fail_route)."""
+
+    def __init__(
+        self, method: str, path: str, status: int, times: int, retry_after: float | None, cloudflare: bool
+    ) -> None:
+        self.method, self.path, self.status = method.upper(), re.compile(path), status
+        self.remaining, self.retry_after, self.cloudflare = times, retry_after, cloudflare
+
+    def response(self) -> web.Response:
+        headers: dict[str, str] = {}
+        if self.retry_after is not None:
+            headers["Retry-After"] = str(max(1, round(self.retry_after)))
+        if self.cloudflare:
+            # Cloudflare in front of Discord: an HTML page, no JSON and no Via header.
+            return web.Response(status=self.status, text="error code: 1015", content_type="text/html", headers=headers)
+        if self.status == 429:
+            body = {"message": "You are being rate limited.", "retry_after": self.retry_after or 0.0, "global": False}
+            headers.update({"Via": "1.1 google", "X-RateLimit-Scope": "user"})
+            return web.json_response({**body, "code": 0}, status=429, headers=headers)
+        return web.json_response({"message": f"{self.status}: Server Error", "code": 0}, status=self.status)
+
+
 class InteractionRecord:
     """Everything the bot did in answer to one interaction the emulator dispatched.
 
@@ -370,6 +394,7 @@ class DiscordEmulator:
         self.requests: list[RequestLog] = []
         self.unhandled: list[RequestLog] = []
         self.errors: list[str] = []  # tracebacks of requests the emulator failed to handle
+        self.faults: list[RouteFault] = []  # see fail_route()
         self.gateway_log: list[dict] = []  # every frame the bot sent on the gateway
         self.presence: dict | None = None
         self.sessions: dict[str, _Session] = {}
@@ -704,6 +729,20 @@ class DiscordEmulator:
     ) -> InteractionRecord:
         """Pick options in a select menu (alias of ``click`` with values)."""
         return await self.click(message, custom_id, user=user, values=values)
+
+    async def forge_select(
+        self, message: dict | int, custom_id: str, values: list[Any], *, user: Any = None
+    ) -> InteractionRecord:
+        """What a modified client can send: a select interaction on a real message whose
+        ``values`` are any strings, not the menu's options (Discord passes component data on
+        without checking it; apps must validate it themselves)."""
+        msg = self.message(message["id"] if isinstance(message, dict) else message)
+        comp = next((c for c in _walk_components(msg.get("components", [])) if c.get("custom_id") == custom_id), None)
+        if comp is None or comp["type"] not in SELECT_TYPES:
+            raise LookupError(f"no select {custom_id!r} on message {msg['id']}")
+        data = {"custom_id": custom_id, "component_type": comp["type"], "values": [str(v) for v in values]}
+        channel = self.channels[int(msg["channel_id"])]
+        return await self._dispatch_interaction(IT_COMPONENT, data, user=user, guild=channel["type"] != 1, message=msg)
 
     async def submit_modal(
         self, record: InteractionRecord, values: dict[str, str], *, user: Any = None
@@ -1130,9 +1169,36 @@ class DiscordEmulator:
         ]
         return [(method, re.compile(pattern + r"/?$"), handler) for method, pattern, handler in table]
 
+    def fail_route(
+        self,
+        method: str,
+        path: str,
+        status: int = 429,
+        times: int = 1,
+        *,
+        retry_after: float | None = None,
+        cloudflare: bool = False,
+    ) -> RouteFault:
+        """Make the next ``times`` matching REST requests fail. A 429 comes as Discord sends it
+        (JSON with ``retry_after``, the Retry-After header when given, ``Via``), or with
+        ``cloudflare`` as Cloudflare's HTML answer (discord.py does not retry that one itself)."""
+        fault = RouteFault(method, path, status, times, retry_after, cloudflare)
+        self.faults.append(fault)
+        return fault
+
+    def _fault_for(self, method: str, path: str) -> RouteFault | None:
+        for fault in self.faults:
+            if fault.remaining > 0 and fault.method == method and fault.path.fullmatch(path):
+                fault.remaining -= 1
+                return fault
+        return None
+
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         is_api = request.path.startswith(API_PREFIX + "/")
         path = request.path[len(API_PREFIX) :] if is_api else request.path
+        if is_api and (fault := self._fault_for(request.method, path)) is not None:
+            self.requests.append(RequestLog(request.method, path, dict(request.query), None, [], fault.status))
+            return fault.response()
         handler, params = self._match(request.method, path) if is_api else (None, {})
         body: Any = None
         files: list[dict] = []

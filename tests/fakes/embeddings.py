@@ -11,7 +11,9 @@ close and texts that share none are nearly orthogonal; each model hashes differe
 vectors of different models do not compare, as in life.
 
 Knobs: `fail()` (the next requests answer a status, with Retry-After; `after` lets that many
-through first), `latency`. `calls` records every request.
+through first), `latency`, `tamper` (rewrites the `data` items of the next answers, as a broken
+compatible server would send them: no `index`, one repeated or skipped). `calls` records every
+request.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import base64
 import hashlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +84,7 @@ class FakeEmbeddings:
     api_key: str = "sk-test-fake-key"
     latency: float = 0.0
     calls: list[EmbeddingCall] = field(default_factory=list)
+    tamper: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
     _faults: list[Fault] = field(default_factory=list)
 
     def fail(self, status: int, times: int = 1, retry_after: str | None = None, *, after: int = 0) -> None:
@@ -169,6 +173,8 @@ class FakeEmbeddings:
                 else [float(x) for x in vector]
             )
             data.append({"object": "embedding", "index": index, "embedding": encoded})
+        if self.tamper is not None:
+            data = self.tamper(data)
         usage = {"prompt_tokens": sum(counts), "total_tokens": sum(counts)}
         return web.json_response(
             {"object": "list", "data": data, "model": call.model, "usage": usage},

@@ -45,6 +45,7 @@ class ChatCall:
     user: str
     at: float
     status: int = 200
+    tokens: int = 0  # what the answer's usage billed
 
 
 @dataclass
@@ -170,6 +171,7 @@ class FakeOpenAI(LoopbackServer):
             content = f"```json\n{content}\n```"  # what some compatible servers do
         prompt_tokens = sum(len(str(m.get("content") or "")) for m in messages) // 4 + 7
         completion_tokens = len(content or refusal or "") // 4 + 1
+        call.tokens = prompt_tokens + completion_tokens
         return web.json_response(
             {
                 "id": f"chatcmpl-{hashlib.sha1(str(time.time_ns()).encode()).hexdigest()[:24]}",

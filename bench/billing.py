@@ -104,7 +104,7 @@ async def burst(loop: Billing, stripe_api: FakeStripe, users: range, in_flight: 
     expected: dict[int, str] = {}
     events: list[dict[str, Any]] = []
     for user in users:
-        await loop.services.billing.checkout_url(user)
+        await loop.services.billing.checkout(user)
         session = next(s for s in stripe_api.sessions.values() if s["client_reference_id"] == str(user))
         events += stripe_api.lifecycle(session["id"], cancelled=user % 3 == 0)
         expected[user] = "free" if user % 3 == 0 else "pro"

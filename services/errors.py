@@ -285,6 +285,25 @@ class StripeUnavailable(ServiceUnavailable):
         )
 
 
+class StripeRefused(MarqueeError):
+    """Stripe answered 4xx: our request or our record is wrong (logged with Stripe's request id)."""
+
+    def __init__(self, what: str, status: int, request_id: str | None) -> None:
+        super().__init__(f"Stripe refused to {what} (HTTP {status}, request {request_id})")
+        self.what, self.status, self.request_id = what, status, request_id
+
+    @property
+    def user_message(self) -> str:
+        return (
+            "Stripe turned down this payment request, so nothing was charged. "
+            "The bot's operator has been told; try again later."
+        )
+
+
+class NoSuchCustomer(StripeRefused):
+    """The Stripe customer we stored is gone (deleted at Stripe, or made with the other mode's keys)."""
+
+
 class ProRequired(MarqueeError):
     def __init__(self, command: str) -> None:
         super().__init__(f"/{command} needs Pro")

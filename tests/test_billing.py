@@ -3,8 +3,10 @@ the fake Stripe, signed webhooks into the real web app, DMs sent by the real arq
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
 from discord import app_commands
 from discord.ext import commands
 
@@ -168,3 +170,103 @@ async def test_a_notice_to_closed_dms_is_recorded_and_never_fails_the_webhook(
 
         assert await eventually(failure) == "the user's DMs are closed"
         assert emulator.dms(bob) == []
+
+
+async def pay(loop: Billing, session_id: str) -> str:
+    """The user pays the checkout; Stripe's events are delivered. Their subscription's id."""
+    events = loop.stripe.complete_checkout(session_id)
+    assert await loop.send(*events) == [200, 200, 200]
+    return str(events[1]["data"]["object"]["id"])
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        ("past_due", "Your last payment failed"),
+        ("unpaid", "Your last payment failed"),
+        ("incomplete", "Your first payment for Pro hasn't gone through yet"),
+        ("paused", "Your Pro subscription is paused"),
+    ],
+)
+async def test_upgrade_never_opens_a_second_subscription_beside_an_unpaid_one(
+    settings: Settings, stripe_api: FakeStripe, emulator: Any, status: str, said: str
+) -> None:
+    alice = emulator.alice
+    async with billing_loop(settings, stripe_api, emulator) as loop:
+        sub_id = await pay(loop, await upgrade(emulator, loop, alice))
+        assert await loop.tier(int(alice["id"])) == "pro"
+        stripe_api.set_status(sub_id, status)  # the webhook is lost: only Stripe knows
+        sessions = len(stripe_api.sessions)
+        msg = await answer(emulator, "upgrade")
+        assert is_ephemeral(msg) and msg["content"].startswith(said), msg["content"]
+        assert "no new" in msg["content"]
+        button = link_buttons(msg)[0]
+        assert button["label"] == "Fix billing" and button["url"].startswith("https://billing.stripe.com/")
+        assert len(stripe_api.sessions) == sessions and len(stripe_api.posts("/checkout/sessions")) == sessions
+        assert len(stripe_api.live_subscriptions(stripe_api.subscriptions[sub_id]["customer"])) == 1
+        assert await loop.tier(int(alice["id"])) == "free"  # read from Stripe, and stored
+
+
+async def test_a_customer_deleted_at_stripe_is_forgotten_and_upgrade_makes_a_new_one(
+    settings: Settings, stripe_api: FakeStripe, emulator: Any
+) -> None:
+    alice, bob = emulator.alice, emulator.bob
+    async with billing_loop(settings, stripe_api, emulator) as loop:
+        await upgrade(emulator, loop, alice)
+        gone = next(iter(stripe_api.customers))
+        stripe_api.delete_customer(gone)  # in the dashboard; no webhook reaches us
+        session_id = await upgrade(emulator, loop, alice)  # a new customer, and the link by DM
+        new = stripe_api.sessions[session_id]["customer"]
+        assert new != gone and stripe_api.sessions[session_id]["status"] == "open"
+        async with loop.services.db.connection() as conn:
+            stored = await conn.fetchval("SELECT stripe_customer_id FROM users WHERE discord_id = $1", int(alice["id"]))
+        assert stored == new
+
+        # A Pro user whose customer is deleted: customer.deleted (and the end of the subscription)
+        # reach the webhook; the tier follows Stripe, the customer is forgotten, /upgrade works.
+        await pay(loop, await upgrade(emulator, loop, bob))
+        bob_customer = next(
+            c for c, v in stripe_api.customers.items() if v.get("metadata") == {"discord_id": bob["id"]}
+        )
+        assert await loop.send(*stripe_api.delete_customer(bob_customer)) == [200, 200]
+        assert await loop.tier(int(bob["id"])) == "free"
+        async with loop.services.db.connection() as conn:
+            assert (
+                await conn.fetchval("SELECT stripe_customer_id FROM users WHERE discord_id = $1", int(bob["id"]))
+                is None
+            )
+        await until(lambda: any("has ended" in t for t in dm_texts(emulator, bob)), what="the DM")
+        again = await upgrade(emulator, loop, bob)
+        assert stripe_api.sessions[again]["customer"] not in (bob_customer, gone)
+
+
+async def test_a_link_sent_is_always_an_open_session(settings: Settings, stripe_api: FakeStripe, emulator: Any) -> None:
+    alice = emulator.alice
+    async with billing_loop(settings, stripe_api, emulator) as loop:
+        first = await upgrade(emulator, loop, alice)
+        sub_id = await pay(loop, first)
+        await loop.send(stripe_api.cancel(sub_id))  # Pro ended, within the same 10 minutes
+        second = await upgrade(emulator, loop, alice)
+        assert second != first and stripe_api.sessions[second]["status"] == "open"
+        stripe_api.expire_session(second)
+        third = await upgrade(emulator, loop, alice)
+        assert third not in (first, second) and stripe_api.sessions[third]["status"] == "open"
+        # The double-click protection holds for the new session too.
+        assert await upgrade(emulator, loop, alice) == third
+
+
+async def test_stripe_refusing_a_request_is_not_stripe_being_down(
+    settings: Settings, stripe_api: FakeStripe, emulator: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with billing_loop(settings, stripe_api, emulator):
+        stripe_api.fail(400, times=1)
+        with caplog.at_level(logging.ERROR):
+            msg = await answer(emulator, "upgrade")
+        assert is_ephemeral(msg) and msg["content"].startswith("Stripe turned down this payment request")
+        assert "isn't answering" not in msg["content"]
+        assert any("req_fake" in r.getMessage() for r in caplog.records)  # Stripe's request id, for the operator
+        assert stripe_api.secret_key not in caplog.text
+        stripe_api.fail(503, times=10)
+        msg = await answer(emulator, "upgrade")
+        assert msg["content"].startswith("Payments are unavailable right now (Stripe isn't answering)")
+        assert emulator.dms(emulator.alice) == []

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from services.billing.service import Checkout
 from services.config import Settings
 from tests.billing_env import Billing, billing_loop
 from tests.fakes.stripe import FakeStripe, signature
@@ -26,8 +27,8 @@ async def loop(settings: Settings, stripe_api: FakeStripe) -> AsyncIterator[Bill
 
 async def customer_of(loop: Billing, discord_id: int) -> str:
     """A user who ran /upgrade: known to us, with a Stripe customer and an open checkout."""
-    result = await loop.services.billing.checkout_url(discord_id)
-    assert isinstance(result, str)
+    result = await loop.services.billing.checkout(discord_id)
+    assert isinstance(result, Checkout)
     async with loop.services.db.connection() as conn:
         return str(await conn.fetchval("SELECT stripe_customer_id FROM users WHERE discord_id = $1", discord_id))
 

@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 from redis.asyncio import Redis
 
+from services.billing.service import Checkout
 from services.runtime import open_services
 from tests.billing_env import billing_settings
 from tests.conftest import TEST_RETRY, make_settings
@@ -74,7 +75,7 @@ async def test_billing_across_web_and_worker_processes(
         database_url=database_url, redis_url=redis_url, tmdb_token=tmdb.token, tmdb_api_base=tmdb.base_url
     )
     async with open_services(billing_settings(settings, stripe_api), tmdb_retry=TEST_RETRY) as services:
-        assert isinstance(await services.billing.checkout_url(alice), str)  # alice ran /upgrade
+        assert isinstance(await services.billing.checkout(alice), Checkout)  # alice ran /upgrade
     port = free_port()
     env = stores_env(
         tmdb,

@@ -9,13 +9,23 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import embeds
-from services.billing.service import PRO_PERKS, Plan
-from services.errors import StripeUnavailable
+from services.billing.service import PRO_PERKS, NeedsAttention, Plan
+from services.errors import StripeRefused, StripeUnavailable
 
 if TYPE_CHECKING:
     from bot.client import MarqueeBot
 
 DMS_CLOSED = 50007
+# What /upgrade says instead of a second Checkout while Stripe still holds an unpaid subscription.
+ATTENTION = {
+    "past_due": "Your last payment failed, so Pro is on hold. Update your payment method in the billing portal and "
+    "your subscription carries on: no new one is needed.",
+    "unpaid": "Your last payment failed, so Pro is on hold. Update your payment method in the billing portal and "
+    "your subscription carries on: no new one is needed.",
+    "incomplete": "Your first payment for Pro hasn't gone through yet. Finish it in the billing portal: no new "
+    "subscription is needed.",
+    "paused": "Your Pro subscription is paused. Resume it in the billing portal: no new subscription is needed.",
+}
 
 
 def link_view(label: str, url: str) -> discord.ui.View:
@@ -53,13 +63,21 @@ class Billing(commands.Cog):
     @app_commands.command(name="upgrade", description="Get Marquee Pro: the checkout link comes by DM")
     async def upgrade(self, interaction: discord.Interaction[MarqueeBot]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await self.bot.services.billing.checkout_url(interaction.user.id)
+        result = await self.bot.services.billing.checkout(interaction.user.id)
         if isinstance(result, Plan):
             await interaction.followup.send(
                 f"You already have Marquee Pro. It renews on {day(result)}.", ephemeral=True
             )
             return
-        view = link_view("Upgrade to Pro", result)
+        if isinstance(result, NeedsAttention):
+            text = ATTENTION.get(result.status, ATTENTION["past_due"])
+            if result.portal_url is None:
+                await interaction.followup.send(f"{text} Run `/plan` in a minute for the billing link.", ephemeral=True)
+            else:
+                view = link_view("Fix billing", result.portal_url)
+                await interaction.followup.send(text, view=view, ephemeral=True)
+            return
+        view = link_view("Upgrade to Pro", result.url)
         text = f"Here is your Marquee Pro checkout. Pro gives you {PRO_PERKS}"
         try:
             await interaction.user.send(text, view=view)
@@ -81,7 +99,7 @@ class Billing(commands.Cog):
         if billing.enabled and plan.has_subscription:
             try:
                 portal = await billing.portal_url(plan)
-            except StripeUnavailable:
+            except (StripeUnavailable, StripeRefused):
                 portal = None  # the plan is ours to show; only the button needs Stripe
         if portal:
             await interaction.followup.send(

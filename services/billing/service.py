@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import asyncpg
@@ -22,7 +22,7 @@ from services.db import billing as repo
 from services.db import notices as outbox_repo
 from services.db.pool import Database
 from services.db.users import ensure_user
-from services.errors import BillingOff, DatabaseUnavailable, ProRequired
+from services.errors import BillingOff, DatabaseUnavailable, NoSuchCustomer, ProRequired, StripeUnavailable
 from services.notices import Outbox
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 # What Pro adds, as the plan, /upgrade and the "you're Pro" DM say it.
 PRO_PERKS = "search by meaning with `/semantic`, and no daily cap on `/ask` and `/foryou`."
 CHECKOUT_REUSE_SECONDS = 600  # a second /upgrade within this window gets the same Checkout Session
+# Subscriptions Stripe still holds (and may charge) that do not grant Pro: /upgrade sends these
+# users to the billing portal, never to a second Checkout.
+HELD = frozenset({"past_due", "unpaid", "incomplete", "paused"})
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,19 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Checkout:
+    url: str  # an open Checkout Session's
+
+
+@dataclass(frozen=True)
+class NeedsAttention:
+    """A subscription Stripe still holds but that is not paid: fixed in the billing portal."""
+
+    status: str
+    portal_url: str | None
+
+
+@dataclass(frozen=True)
 class Change:
     """What one sync did to a user (for notices and `marquee billing reconcile`)."""
 
@@ -56,6 +72,7 @@ class Change:
     old_status: str | None
     new_status: str | None
     notices: tuple[int, ...] = ()  # the DMs this change owes (outbox ids)
+    forgotten: bool = False  # Stripe no longer has the customer: the user has none now
 
     @property
     def changed(self) -> bool:
@@ -84,24 +101,58 @@ class BillingService:
         return self.api
 
     # ------------------------------------------------------------------ commands
-    async def checkout_url(self, discord_id: int) -> str | Plan:
-        """A Checkout link for Pro, or the Plan of a user who already has it."""
+    async def checkout(self, discord_id: int) -> Checkout | Plan | NeedsAttention:
+        """A Checkout link for Pro; or the Plan of a user who has Pro; or, for a user whose
+        subscription Stripe still holds unpaid (past due, unpaid, incomplete, paused), what is
+        wrong and the billing portal to fix it: never a second subscription.
+
+        The subscription's state is read from Stripe, not taken from what we stored. A stored
+        customer Stripe no longer has is forgotten and a new one made."""
         api = self._require()
         async with self.db.connection() as conn:
             account = await repo.account(conn, discord_id)
-        if account is not None and account.tier == "pro":
-            return _plan(account)
         customer = account.customer_id if account else None
-        if customer is None:
-            customer = await api.create_customer(discord_id)  # idempotent per user at Stripe
-            async with self.db.transaction() as conn:
-                await ensure_user(conn, discord_id)
-                await repo.set_customer(conn, discord_id, customer)
-        # The same key within the window: a double click (or two) makes one session.
+        gone: str | None = None
+        if customer is not None:
+            change = await self.sync_customer(customer)
+            if change is not None:
+                await self.enqueue_notices(change.notices)
+            if change is None or change.forgotten:  # Stripe no longer has it: a new one below
+                gone, customer = customer, None
+            else:
+                plan = await self.plan(discord_id)
+                if plan.tier == "pro":
+                    return plan
+                if plan.status in HELD:
+                    return NeedsAttention(plan.status, await self.portal_url(plan))
+        for _ in range(2):
+            if customer is None:
+                customer = await api.create_customer(discord_id, replacing=gone)
+                async with self.db.transaction() as conn:
+                    await ensure_user(conn, discord_id)
+                    await repo.set_customer(conn, discord_id, customer)
+            try:
+                return Checkout(await self._open_session(api, discord_id, customer))
+            except NoSuchCustomer:  # deleted at Stripe since (or the keys changed mode): a new one
+                await self._forget(customer)
+                gone, customer = customer, None
+        raise StripeUnavailable("the customer was gone twice in a row")
+
+    async def _open_session(self, api: StripeAPI, discord_id: int, customer: str) -> str:
+        """The URL of an open Checkout Session. One key per customer and 10-minute window, so a
+        double click makes one session; Stripe replays a key's first answer even once that
+        session is complete or expired, so its state now is read, and a finished one is
+        followed by a new session under a key derived from it (the same for every click)."""
         window = int(time.time() // CHECKOUT_REUSE_SECONDS)
-        return await api.create_checkout(
-            discord_id, customer, self._public_url, f"marquee-checkout-{customer}-{window}"
-        )
+        key = f"marquee-checkout-{customer}-{window}"
+        for _ in range(5):
+            session = await api.create_checkout(discord_id, customer, self._public_url, key)
+            current = await api.checkout_session(session.id)
+            if current.status == "open" and current.url:
+                return current.url
+            log.info("checkout session %s is %s; opening another", session.id, current.status)
+            key = f"marquee-checkout-{customer}-{window}-after-{session.id}"
+        raise StripeUnavailable("no open checkout session after five tries")
 
     async def plan(self, discord_id: int) -> Plan:
         async with self.db.connection() as conn:
@@ -115,7 +166,11 @@ class BillingService:
         api = self._require()
         if plan.customer_id is None or not plan.has_subscription:
             return None
-        return await api.portal_url(plan.customer_id, f"{self._public_url}/billing/success")
+        try:
+            return await api.portal_url(plan.customer_id, f"{self._public_url}/billing/success")
+        except NoSuchCustomer:
+            await self._forget(plan.customer_id)
+            return None
 
     async def has_pro(self, discord_id: int) -> bool:
         """Whether the user pays for Pro; with billing off nobody does (see `require_pro`).
@@ -136,9 +191,18 @@ class BillingService:
     # ------------------------------------------------------------------ syncing with Stripe
     async def sync_customer(self, customer_id: str) -> Change | None:
         """Read the customer's subscriptions from Stripe and write what they say now; None for a
-        customer no user has. A transaction of its own (see `apply_sync` to share one)."""
+        customer no user has. A customer Stripe no longer has is forgotten (`Change.forgotten`).
+        A transaction of its own (see `apply_sync` to share one)."""
         async with self.customer_lock(customer_id), self.db.transaction() as conn:
             return await self.apply_sync(conn, customer_id)
+
+    async def _forget(self, customer_id: str) -> None:
+        async with self.customer_lock(customer_id), self.db.transaction() as conn:
+            account = await repo.account_by_customer(conn, customer_id, lock=True)
+            if account is not None:
+                change = await self._forget_in(conn, account)
+        if account is not None:
+            await self.enqueue_notices(change.notices)
 
     def customer_lock(self, customer_id: str) -> asyncio.Lock:
         """Syncs of one customer queue here before they take a connection (across processes
@@ -150,14 +214,33 @@ class BillingService:
             self._customer_locks = {k: v for k, v in self._customer_locks.items() if v.locked()}
         return lock
 
-    async def apply_sync(self, conn: asyncpg.Connection, customer_id: str) -> Change | None:
-        """In `conn`'s transaction: lock the user, read Stripe, write the state, owe notices."""
+    async def apply_sync(
+        self, conn: asyncpg.Connection, customer_id: str, *, maybe_deleted: bool = False
+    ) -> Change | None:
+        """In `conn`'s transaction: lock the user, read Stripe, write the state, owe notices.
+        A customer Stripe no longer has (`maybe_deleted`: a customer.deleted event says so, and
+        Stripe is asked) is forgotten: the user has no subscription, and a later /upgrade makes
+        a new customer."""
         api = self._require()
         account = await repo.account_by_customer(conn, customer_id, lock=True)
         if account is None:
             return None
-        current = current_subscription(await api.subscriptions(customer_id))
+        try:
+            if maybe_deleted and await api.customer_gone(customer_id):
+                return await self._forget_in(conn, account)
+            current = current_subscription(await api.subscriptions(customer_id))
+        except NoSuchCustomer:
+            return await self._forget_in(conn, account)
         await _write(conn, account.discord_id, current)
+        return await self._changed(conn, account, current)
+
+    async def _forget_in(self, conn: asyncpg.Connection, account: repo.Account) -> Change:
+        log.warning("user %d's Stripe customer is gone at Stripe; forgotten", account.discord_id)
+        await _write(conn, account.discord_id, None)
+        await repo.set_customer(conn, account.discord_id, None)
+        return replace(await self._changed(conn, account, None), forgotten=True)
+
+    async def _changed(self, conn: asyncpg.Connection, account: repo.Account, current: Subscription | None) -> Change:
         new_tier = "pro" if current is not None and current.grants_pro else "free"
         notices: tuple[int, ...] = ()
         if account.tier != new_tier:

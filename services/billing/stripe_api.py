@@ -1,8 +1,11 @@
 """The Stripe calls Marquee makes, on the official client, returning typed values.
 
 One `StripeClient` (async, over the process's aiohttp session), with a timeout per request and
-the library's bounded retries (it adds an idempotency key to every retried POST). Every Stripe
-failure becomes StripeUnavailable (or StripeRefused for our own mistakes), never a traceback.
+the library's bounded retries (it adds an idempotency key to every retried POST). Stripe's
+answers are told apart: only a time-out, a lost connection, a 429 or a 5xx is StripeUnavailable
+(Stripe may answer later); a 4xx means our request or our record is wrong: StripeRefused, logged
+with Stripe's request id, and NoSuchCustomer when the customer we stored is gone (deleted, or
+made with the other mode's keys), which the caller mends. Never a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 import aiohttp
 import stripe
 
-from services.errors import StripeUnavailable
+from services.errors import NoSuchCustomer, StripeRefused, StripeUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,17 @@ def _subscription(obj: Any) -> Subscription:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CheckoutSession:
+    id: str
+    status: str  # open, complete or expired
+    url: str | None
+
+
+def _session(obj: Any) -> CheckoutSession:
+    return CheckoutSession(str(obj["id"]), str(obj.get("status") or "unknown"), obj.get("url"))
+
+
 def current_subscription(subscriptions: list[Subscription]) -> Subscription | None:
     if not subscriptions:
         return None
@@ -67,18 +81,32 @@ class StripeAPI:
         self._client = client
         self.price_id = price_id
 
-    async def create_customer(self, discord_id: int) -> str:
+    async def create_customer(self, discord_id: int, replacing: str | None = None) -> str:
+        """A customer for the user, once per user at Stripe (the idempotency key); `replacing`
+        a customer Stripe no longer has makes another key, so the gone one is not replayed."""
+        key = f"marquee-customer-{discord_id}" + (f"-after-{replacing}" if replacing else "")
         customer = await self._call(
             "create a customer",
             self._client.v1.customers.create_async(
                 params={"metadata": {"discord_id": str(discord_id)}, "description": f"Discord user {discord_id}"},
-                options={"idempotency_key": f"marquee-customer-{discord_id}"},
+                options={"idempotency_key": key},
             ),
         )
         return str(customer.id)
 
-    async def create_checkout(self, discord_id: int, customer_id: str, base_url: str, idempotency_key: str) -> str:
-        """A Checkout Session for Pro; returns its URL."""
+    async def customer_gone(self, customer_id: str) -> bool:
+        """Whether Stripe deleted the customer (or never had it under this key)."""
+        try:
+            customer = await self._call("read a customer", self._client.v1.customers.retrieve_async(customer_id))
+        except NoSuchCustomer:
+            return True
+        return bool(customer.to_dict().get("deleted"))
+
+    async def create_checkout(
+        self, discord_id: int, customer_id: str, base_url: str, idempotency_key: str
+    ) -> CheckoutSession:
+        """A Checkout Session for Pro. Under a key already used, Stripe replays the first answer:
+        the session as it was then, whatever it is now (see `checkout_session`)."""
         session = await self._call(
             "create a checkout session",
             self._client.v1.checkout.sessions.create_async(
@@ -95,7 +123,14 @@ class StripeAPI:
                 options={"idempotency_key": idempotency_key},
             ),
         )
-        return str(session.url)
+        return _session(session.to_dict())
+
+    async def checkout_session(self, session_id: str) -> CheckoutSession:
+        """A Checkout Session as it is now (open, complete or expired)."""
+        session = await self._call(
+            "read a checkout session", self._client.v1.checkout.sessions.retrieve_async(session_id)
+        )
+        return _session(session.to_dict())
 
     async def portal_url(self, customer_id: str, return_url: str) -> str:
         portal = await self._call(
@@ -121,14 +156,22 @@ class StripeAPI:
     async def _call(self, what: str, call: Any) -> Any:
         try:
             return await call
-        except stripe.AuthenticationError as exc:
-            log.error("Stripe refused STRIPE_SECRET_KEY (could not %s)", what)
-            raise StripeUnavailable(f"the key was refused ({what})") from exc
         except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
             raise StripeUnavailable(f"could not {what}: {type(exc).__name__}") from exc
         except stripe.StripeError as exc:
-            log.error("Stripe refused to %s: %s", what, exc.user_message or type(exc).__name__)
-            raise StripeUnavailable(f"could not {what}: HTTP {exc.http_status}") from exc
+            status = exc.http_status or 0
+            if status >= 500 or status == 0:
+                raise StripeUnavailable(f"could not {what}: HTTP {status}") from exc
+            if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+                log.error("Stripe refused STRIPE_SECRET_KEY (could not %s; request %s)", what, exc.request_id)
+                raise StripeRefused(what, status, exc.request_id) from exc
+            if exc.code == "resource_missing" and (
+                getattr(exc, "param", None) == "customer" or "No such customer" in str(exc.user_message or "")
+            ):
+                log.warning("Stripe has no such customer (could not %s; request %s)", what, exc.request_id)
+                raise NoSuchCustomer(what, status, exc.request_id) from exc
+            log.error("Stripe refused to %s: HTTP %d %s (request %s)", what, status, exc.code or "", exc.request_id)
+            raise StripeRefused(what, status, exc.request_id) from exc
 
 
 def open_stripe(secret_key: str, api_base: str | None, session: aiohttp.ClientSession) -> stripe.StripeClient:

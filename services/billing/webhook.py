@@ -28,7 +28,7 @@ from aiohttp import web
 from services.billing.service import BillingService
 from services.db import billing as repo
 from services.db import notices as outbox_repo
-from services.errors import DatabaseUnavailable, StripeUnavailable
+from services.errors import DatabaseUnavailable, StripeRefused, StripeUnavailable
 from services.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -42,10 +42,11 @@ SUBSCRIPTION_EVENTS = {
     "invoice.paid",
     "invoice.payment_failed",
 }
+CUSTOMER_DELETED = "customer.deleted"  # deleted at Stripe: forgotten (its subscriptions end with it)
 
 
-def _customer(obj: dict[str, Any]) -> str | None:
-    customer = obj.get("customer")
+def _customer(event_type: str, obj: dict[str, Any]) -> str | None:
+    customer = obj.get("id") if event_type == CUSTOMER_DELETED else obj.get("customer")
     if isinstance(customer, dict):
         customer = customer.get("id")
     return customer if isinstance(customer, str) and customer.startswith("cus_") else None
@@ -109,7 +110,7 @@ class StripeWebhook:
             return web.json_response({"error": "not an event"}, status=400), "rejected"
         try:
             outcome, notices = await self.apply(event_id, event_type, obj)
-        except (DatabaseUnavailable, StripeUnavailable) as exc:
+        except (DatabaseUnavailable, StripeUnavailable, StripeRefused) as exc:
             log.warning("stripe event %s not applied (%s); Stripe will retry", event_id, exc)
             return web.json_response({"error": "try again"}, status=503), "retry"
         await self._billing.enqueue_notices(notices)  # after the commit: the worker sends them
@@ -123,8 +124,9 @@ class StripeWebhook:
         together: one transaction records each of their ids and applies them with one read
         of Stripe (which is all any of them asks for). If it fails, all of them fail (5xx).
         """
-        customer = _customer(obj)
-        if customer is None or (event_type not in SUBSCRIPTION_EVENTS and event_type != "checkout.session.completed"):
+        customer = _customer(event_type, obj)
+        handled = SUBSCRIPTION_EVENTS | {"checkout.session.completed", CUSTOMER_DELETED}
+        if customer is None or event_type not in handled:
             return await self._record_only(event_id, event_type, "ignored"), []
         waiting = self._waiting.setdefault(customer, [])
         arrival = Arrival(event_id, event_type, obj, asyncio.get_running_loop().create_future())
@@ -163,7 +165,8 @@ class StripeWebhook:
             results: list[tuple[str, list[int]]] = [(outcome, []) for outcome in outcomes]
             applied = [i for i, outcome in enumerate(outcomes) if outcome == "applied"]
             if applied:
-                change = await self._billing.apply_sync(conn, customer)
+                deleted = any(batch[i].event_type == CUSTOMER_DELETED for i in applied)
+                change = await self._billing.apply_sync(conn, customer, maybe_deleted=deleted)
                 if change is not None:
                     results[applied[-1]][1].extend(change.notices)
                     for i in applied:

@@ -52,7 +52,7 @@ async def account_by_customer(conn: asyncpg.Connection, customer_id: str, *, loc
     return None if row is None else _account(row)
 
 
-async def set_customer(conn: asyncpg.Connection, discord_id: int, customer_id: str) -> None:
+async def set_customer(conn: asyncpg.Connection, discord_id: int, customer_id: str | None) -> None:
     await conn.execute(
         "UPDATE users SET stripe_customer_id = $2, updated_at = now() WHERE discord_id = $1", discord_id, customer_id
     )

@@ -167,8 +167,8 @@ class RouteFault:
         if self.status == 429:
             body = {"message": "You are being rate limited.", "retry_after": self.retry_after or 0.0, "global": False}
             headers.update({"Via": "1.1 google", "X-RateLimit-Scope": "user"})
-            return web.json_response({**body, "code": 0}, status=429, headers=headers)
-        return web.json_response({"message": f"{self.status}: Server Error", "code": 0}, status=self.status)
+            return _json_response({**body, "code": 0}, status=429, headers=headers)
+        return _json_response({"message": f"{self.status}: Server Error", "code": 0}, status=self.status)
 
 
 class InteractionRecord:
@@ -1723,9 +1723,10 @@ class DiscordEmulator:
 
 
 # ==================================================================== helpers
-def _json_response(data: Any, status: int = 200) -> web.Response:
+def _json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     # discord.py only parses bodies whose Content-Type is exactly 'application/json'.
-    return web.Response(status=status, body=json.dumps(data).encode(), headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    return web.Response(status=status, body=json.dumps(data).encode(), headers=headers)
 
 
 async def _read_body(request: web.Request) -> tuple[Any, list[dict]]:

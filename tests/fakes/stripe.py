@@ -8,7 +8,11 @@ current API objects (a subscription's period lives on its items; an invoice name
 subscription under `parent.subscription_details`). Knobs: `fail()` and `latency`.
 
 The test drives what a customer does at Stripe (`complete_checkout`, `set_status`, `cancel`,
-`fail_payment`); each returns the events Stripe would send, and `signed()` signs one.
+`fail_payment`), or an operator in the dashboard (`delete_customer`, `expire_session`); each
+returns the events Stripe would send, and `signed()` signs one. As at Stripe, a key's replay is
+the first answer as it was (a session "open" though it has been paid since), marked
+`Idempotent-Replayed: true`; a customer that was deleted (or never existed under these keys) is
+`resource_missing` "No such customer" on every call that names it.
 """
 
 from __future__ import annotations
@@ -125,6 +129,19 @@ class FakeStripe(LoopbackServer):
         self.subscriptions[sub_id].update(status=status, **changes)
         return self.event("customer.subscription.updated", self.subscriptions[sub_id])
 
+    def delete_customer(self, customer_id: str) -> list[dict[str, Any]]:
+        """Deleted in the dashboard: its subscriptions end at once; the events Stripe sends."""
+        events = [self.cancel(s["id"]) for s in self.live_subscriptions(customer_id)]
+        self.customers[customer_id] = {"id": customer_id, "object": "customer", "deleted": True}
+        return [*events, self.event("customer.deleted", {**self.customers[customer_id], "deleted": True})]
+
+    def expire_session(self, session_id: str) -> None:
+        self.sessions[session_id].update(status="expired", url=None)
+
+    def live_subscriptions(self, customer_id: str) -> list[dict[str, Any]]:
+        ended = ("canceled", "incomplete_expired")
+        return [s for s in self.subscriptions.values() if s["customer"] == customer_id and s["status"] not in ended]
+
     def cancel(self, sub_id: str) -> dict[str, Any]:
         self.subscriptions[sub_id].update(status="canceled", canceled_at=int(time.time()))
         return self.event("customer.subscription.deleted", self.subscriptions[sub_id])
@@ -198,21 +215,52 @@ class FakeStripe(LoopbackServer):
                         "Keys for idempotent requests can only be used with the same parameters they were first "
                         "used with.",
                     )
-                return web.json_response(json.loads(response.text or "{}"), status=response.status)
+                return web.json_response(
+                    json.loads(response.text or "{}"), status=response.status, headers={"Idempotent-Replayed": "true"}
+                )
             response = self._route(request.method, path, params)
             self._idempotent[key] = (fingerprint, response)
             return response
         return self._route(request.method, path, params)
 
+    def _no_such_customer(self, customer: Any) -> web.Response | None:
+        if customer in self.customers and not self.customers[customer].get("deleted"):
+            return None
+        return _error(
+            400, "invalid_request_error", f"No such customer: '{customer}'", param="customer", code="resource_missing"
+        )
+
     def _route(self, method: str, path: str, params: dict[str, Any]) -> web.Response:
+        if method == "GET" and path.startswith("/customers/"):
+            customer_id = path.removeprefix("/customers/")
+            if customer_id not in self.customers:
+                return _error(
+                    404,
+                    "invalid_request_error",
+                    f"No such customer: '{customer_id}'",
+                    param="id",
+                    code="resource_missing",
+                )
+            return web.json_response(self.customers[customer_id])
+        if method == "GET" and path.startswith("/checkout/sessions/"):
+            session_id = path.removeprefix("/checkout/sessions/")
+            if session_id not in self.sessions:
+                return _error(
+                    404,
+                    "invalid_request_error",
+                    f"No such checkout.session: '{session_id}'",
+                    param="session",
+                    code="resource_missing",
+                )
+            return web.json_response(self.sessions[session_id])
         if method == "POST" and path == "/customers":
             customer = {"id": self.new_id("cus"), "object": "customer", "metadata": params.get("metadata", {})}
             customer["description"] = params.get("description")
             self.customers[customer["id"]] = customer
             return web.json_response(customer)
         if method == "POST" and path == "/checkout/sessions":
-            if params.get("customer") not in self.customers:
-                return _error(400, "invalid_request_error", "No such customer", param="customer")
+            if missing := self._no_such_customer(params.get("customer")):
+                return missing
             if (params.get("line_items") or {}).get("0", {}).get("price") != self.price_id:
                 return _error(400, "invalid_request_error", "No such price", param="line_items[0][price]")
             session_id = self.new_id("cs_test")
@@ -232,8 +280,8 @@ class FakeStripe(LoopbackServer):
             self.sessions[session_id] = session
             return web.json_response(session)
         if method == "POST" and path == "/billing_portal/sessions":
-            if params.get("customer") not in self.customers:
-                return _error(400, "invalid_request_error", "No such customer", param="customer")
+            if missing := self._no_such_customer(params.get("customer")):
+                return missing
             portal_id = self.new_id("bps")
             return web.json_response(
                 {
@@ -244,6 +292,8 @@ class FakeStripe(LoopbackServer):
                 }
             )
         if method == "GET" and path == "/subscriptions":
+            if missing := self._no_such_customer(params.get("customer")):
+                return missing
             found = [s for s in self.subscriptions.values() if s["customer"] == params.get("customer")]
             if params.get("status") != "all":
                 found = [s for s in found if s["status"] not in ("canceled", "incomplete_expired")]

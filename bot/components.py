@@ -49,7 +49,8 @@ def check_select_values(item: object) -> None:
     if not isinstance(item, discord.ui.Select):
         return
     offered = {option.value for option in item.options}  # from the message as Discord stored it
-    if not item.values or any(value not in offered for value in item.values):
+    values = item.values
+    if not item.min_values <= len(values) <= item.max_values or any(value not in offered for value in values):
         raise OutOfDate()
 
 

@@ -101,10 +101,7 @@ async def test_forged_select_values_are_out_of_date_and_change_nothing(
     with caplog.at_level("ERROR"):
         for message, custom_id, values in cases:
             msg = await visible_answer(await emulator.forge_select(message, custom_id, values))
-            assert (
-                is_ephemeral(msg)
-                and msg["content"] == "That menu is out of date. Run the command again for a fresh one."
-            )
+            assert is_ephemeral(msg) and msg["content"] == OUT_OF_DATE, (custom_id, values)
     assert not [r for r in caplog.records if r.levelname == "ERROR"]  # no traceback: an expected answer
     assert (await services.watch.recent(int(emulator.alice["id"]), 1)).total == 3
     # The real options still work.

@@ -148,7 +148,10 @@ async def test_unknown_titles_are_dropped_and_all_unknown_says_so(
     llm.answer_next("content", content=scripted(("Nothing Real", 1999), ("Also Invented", None)))
     msg = await answer(emulator, "ask", {"query": "all invented"})
     assert is_ephemeral(msg)
-    assert msg["content"] == "I couldn't match any of the AI's suggestions to real films; try rewording."
+    assert msg["content"] == (
+        "I couldn't match any of the AI's suggestions to real films; try rewording. "
+        "That used one of today's 20 free AI requests (18 left)."  # the model answered: it counts
+    )
     assert [r["query"] for r in await history_rows(services)] == ["mixed bag"]  # nothing saved for the failure
 
 

@@ -128,3 +128,21 @@ async def test_history_lists_the_last_searches_and_reruns_them_for_whoever_click
             )
         ]
     assert bobs == ["a golden heist", WORDS[-1]]
+
+
+async def test_foryou_counts_only_when_a_call_was_paid_for(
+    bot: Any, emulator: Any, services: Services, llm: FakeOpenAI, tmdb: FakeTMDB
+) -> None:
+    alice = int(emulator.alice["id"])
+    await watch(services, emulator.alice, tmdb.films[4], tmdb.films[8])
+    llm.fail(500, times=5, after=1)  # the taste profile is answered (paid); the picks call is refused
+    msg = await answer(emulator, "foryou")
+    assert is_ephemeral(msg) and msg["content"].startswith("The AI isn't answering right now")
+    assert msg["content"].endswith("That used one of today's 20 free AI requests (19 left).")
+    assert await services.ai_limits.used(alice) == 1
+    # The profile was stored: the next /foryou makes only the picks call, refused before any answer.
+    llm.fail(500, times=5)
+    await services.redis.delete(f"marquee:rate:ai:{alice}")
+    msg = await answer(emulator, "foryou")
+    assert msg["content"] == "The AI isn't answering right now. Try again in a minute."
+    assert await services.ai_limits.used(alice) == 1 and len(llm.completions("tasteprofile")) == 1

@@ -197,11 +197,11 @@ class BillingService:
             return await self.apply_sync(conn, customer_id)
 
     async def _forget(self, customer_id: str) -> None:
+        """Forget a customer Stripe no longer has (its user then has no subscription)."""
         async with self.customer_lock(customer_id), self.db.transaction() as conn:
             account = await repo.account_by_customer(conn, customer_id, lock=True)
-            if account is not None:
-                change = await self._forget_in(conn, account)
-        if account is not None:
+            change = None if account is None else await self._forget_in(conn, account)
+        if change is not None:
             await self.enqueue_notices(change.notices)
 
     def customer_lock(self, customer_id: str) -> asyncio.Lock:

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 # cannot hold, a constraint) or by asyncpg before sending (a value its codec cannot encode: a
 # ValueError): that row is refused, the others are stored. Anything else (a deadlock, the
 # connection lost) fails the whole store.
+DEADLOCK_TRIES = 3
 ROW_ERRORS = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError, ValueError)
 
 _UPSERT = """
@@ -43,13 +44,19 @@ async def upsert_movies(
     """Insert or refresh films in one statement (unnest of arrays: one round trip for a page).
     Returns the ids of the films that were not in the catalogue before. Should the database
     refuse a row, each film is stored on its own and only the refused ones are left out."""
-    rows = list({m.id: m for m in movies}.values())
+    # In id order: concurrent stores of overlapping pages then lock rows in one order, never a cycle.
+    rows = sorted({m.id: m for m in movies}.values(), key=lambda m: m.id)
     if not rows:
         return []
     runtimes = runtimes or {}
     try:
-        async with conn.transaction():  # a savepoint inside the caller's transaction
-            return await _upsert(conn, rows, runtimes)
+        for attempt in range(DEADLOCK_TRIES):
+            try:
+                async with conn.transaction():  # a savepoint inside the caller's transaction
+                    return await _upsert(conn, rows, runtimes)
+            except asyncpg.TransactionRollbackError:  # a deadlock or serialization failure: transient
+                if attempt + 1 == DEADLOCK_TRIES:
+                    raise
     except ROW_ERRORS as exc:
         if len(rows) == 1:
             raise

@@ -76,8 +76,9 @@ class FakeOpenAI(LoopbackServer):
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def fail(self, status: int, times: int = 1, retry_after: str | None = None) -> None:
-        self._faults.append(Fault(status, times, retry_after))
+    def fail(self, status: int, times: int = 1, retry_after: str | None = None, *, after: int = 0) -> None:
+        """The next `times` chat calls (after letting `after` through) answer `status`."""
+        self._faults.append(Fault(status, times, retry_after, after=after))
 
     def answer_next(self, kind: str, times: int = 1, content: str | None = None) -> None:
         self._scripted.append(Scripted(kind, times, content))

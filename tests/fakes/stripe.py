@@ -231,28 +231,16 @@ class FakeStripe(LoopbackServer):
         )
 
     def _route(self, method: str, path: str, params: dict[str, Any]) -> web.Response:
-        if method == "GET" and path.startswith("/customers/"):
-            customer_id = path.removeprefix("/customers/")
-            if customer_id not in self.customers:
-                return _error(
-                    404,
-                    "invalid_request_error",
-                    f"No such customer: '{customer_id}'",
-                    param="id",
-                    code="resource_missing",
-                )
-            return web.json_response(self.customers[customer_id])
-        if method == "GET" and path.startswith("/checkout/sessions/"):
-            session_id = path.removeprefix("/checkout/sessions/")
-            if session_id not in self.sessions:
-                return _error(
-                    404,
-                    "invalid_request_error",
-                    f"No such checkout.session: '{session_id}'",
-                    param="session",
-                    code="resource_missing",
-                )
-            return web.json_response(self.sessions[session_id])
+        for prefix, store, name in (
+            ("/customers/", self.customers, "customer"),
+            ("/checkout/sessions/", self.sessions, "checkout.session"),
+        ):
+            if method == "GET" and path.startswith(prefix):
+                stored = store.get(path.removeprefix(prefix))
+                if stored is None:
+                    message = f"No such {name}: '{path.removeprefix(prefix)}'"
+                    return _error(404, "invalid_request_error", message, param="id", code="resource_missing")
+                return web.json_response(stored)
         if method == "POST" and path == "/customers":
             customer = {"id": self.new_id("cus"), "object": "customer", "metadata": params.get("metadata", {})}
             customer["description"] = params.get("description")

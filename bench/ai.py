@@ -132,7 +132,7 @@ async def calls_and_tokens(rows: Rows, services: Services, llm: FakeOpenAI, tmdb
         return len(llm.completions()) - calls, tokens() - spent
 
     new = await measure(lambda: services.ask.ask(7001, "a broken frontier at midnight"))
-    repeat = await measure(lambda: services.ask.ask(7002, "A broken frontier, at midnight!"))
+    repeat = await measure(lambda: services.ask.ask(7002, "A Broken Frontier at MIDNIGHT?"))
     for film in tmdb.films[30:33]:
         await services.watch.mark_id(7003, film["id"])
     first = await measure(lambda: services.foryou.picks(7003))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from typing import Any
 
 import discord
@@ -13,10 +14,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.card import CARD_ITEMS
+from bot.errors import report_error
 from bot.inflight import InFlight
 from bot.tree import MarqueeTree
 from services.config import Settings
 from services.db.state import get_state, set_state
+from services.errors import OutOfDate
 from services.runtime import Services
 
 log = logging.getLogger(__name__)
@@ -69,6 +72,7 @@ class MarqueeBot(commands.AutoShardedBot):
         self.synced_commands: bool | None = None  # None until setup_hook decided
         self.command_ids: dict[str, int] = {}  # for clickable </name:id> mentions
         self.inflight = InFlight()
+        self._templates: list[re.Pattern[str]] = []  # every DynamicItem's custom id pattern
 
     @property
     def settings(self) -> Settings:
@@ -108,6 +112,22 @@ class MarqueeBot(commands.AutoShardedBot):
     async def drain(self, seconds: float = DRAIN_SECONDS) -> tuple[int, int]:
         """Take no new interactions; let those in flight finish (bounded). See bot/inflight.py."""
         return await self.inflight.drain(seconds)
+
+    def add_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
+        super().add_dynamic_items(*items)
+        self._templates += [item.__discord_ui_compiled_template__ for item in items]
+
+    async def on_interaction(self, interaction: discord.Interaction[MarqueeBot]) -> None:
+        """A button or select of ours that no item matches (an older version's, a forged id such
+        as a page past the last) would go unanswered and show "This interaction failed": it is
+        answered as out of date instead."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
+        if custom_id.startswith("marquee:") and not any(t.fullmatch(custom_id) for t in self._templates):
+            select = data.get("component_type") != discord.ComponentType.button.value
+            await report_error(interaction, OutOfDate("menu" if select else "button"))
 
     async def on_ready(self) -> None:
         log.info("connected as %s (%s) to %d guilds", self.user, self.application_id, len(self.guilds))

@@ -104,12 +104,16 @@ class NotYours(MarqueeError):
 
 
 class OutOfDate(MarqueeError):
-    """A component whose data is not what the bot sent (a value that is not one of its options):
-    answered like a control from an old message."""
+    """A button or select whose data is not what the bot sent (a custom id no item matches, a
+    value that is not one of its options): answered like a control from an old message."""
+
+    def __init__(self, control: str = "menu") -> None:
+        super().__init__(f"an out-of-date {control}")
+        self.control = control
 
     @property
     def user_message(self) -> str:
-        return "That menu is out of date. Run the command again for a fresh one."
+        return f"This {self.control} is out of date; run the command again for a fresh one."
 
 
 class MovieNotFound(MarqueeError):

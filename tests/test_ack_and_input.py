@@ -81,7 +81,7 @@ async def test_a_title_several_films_share_offers_the_others(bot: Any, emulator:
     assert embed(await visible_answer(pick))["title"] == label(dunes[2])
 
 
-OUT_OF_DATE = "That menu is out of date. Run the command again for a fresh one."
+OUT_OF_DATE = "This menu is out of date; run the command again for a fresh one."
 FORGED = [["abc"], [""], ["99999999"], ["1e3"], ["1001", "1002"], ["-5"]]
 
 
@@ -107,3 +107,16 @@ async def test_forged_select_values_are_out_of_date_and_change_nothing(
     # The real options still work.
     pick = await emulator.select(listing, opener, [component(listing, "marquee:open:")["options"][0]["value"]])
     assert "title" in embed(await visible_answer(pick))
+
+
+async def test_a_control_no_item_matches_is_answered_as_out_of_date(bot: Any, emulator: Any) -> None:
+    listing = await visible_answer(await emulator.invoke("browse", {"list": "popular"}))
+    stored = emulator.message(listing["id"])  # as an old version (or a forged client) left it
+    button = next(
+        c for row in stored["components"] for c in row["components"] if c["type"] == 2 and not c.get("disabled")
+    )
+    owner = emulator.alice["id"]
+    for custom_id in (f"marquee:browse:popular:99999:{owner}", "marquee:retired-feature:1", "marquee:similar:x"):
+        button["custom_id"] = custom_id
+        msg = await visible_answer(await emulator.click(stored, custom_id))
+        assert is_ephemeral(msg) and msg["content"] == OUT_OF_DATE.replace("menu", "button")

@@ -146,3 +146,15 @@ async def test_foryou_counts_only_when_a_call_was_paid_for(
     msg = await answer(emulator, "foryou")
     assert msg["content"] == "The AI isn't answering right now. Try again in a minute."
     assert await services.ai_limits.used(alice) == 1 and len(llm.completions("tasteprofile")) == 1
+
+
+async def test_history_shows_a_question_asked_again_once_at_its_latest_time(
+    bot: Any, emulator: Any, services: Services
+) -> None:
+    for query in ("orbit", "echo", "Orbit ", "echo"):
+        await answer(emulator, "search", {"query": query})
+    await answer(emulator, "search", {"query": "orbit", "year": 2001})  # another search: a year
+    listed = await answer(emulator, "history")
+    labels = [c["label"] for c in components(listed) if str(c.get("custom_id", "")).startswith("marquee:rerun:")]
+    assert labels == ["1. orbit", "2. echo", "3. Orbit"]  # "Orbit " again replaced "orbit"; echo once
+    assert "2001" in embed(listed)["description"].splitlines()[0]

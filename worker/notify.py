@@ -14,6 +14,7 @@ so two workers never both send it. Discord's answer decides what follows:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 
@@ -21,6 +22,7 @@ import aiohttp
 import asyncpg
 import discord
 
+from services.backoff import retry_after_seconds
 from services.billing.notices import billing_renderers
 from services.db import notices as repo
 from services.errors import MarqueeError
@@ -44,15 +46,6 @@ class DMDeferred(Exception):
         self.retry_after = retry_after
 
 
-def retry_after_of(exc: discord.HTTPException) -> float | None:
-    """The wait Discord (or Cloudflare in front of it) asked for, from the Retry-After header."""
-    header = exc.response.headers.get("Retry-After") if exc.response is not None else None
-    try:
-        return float(header) if header is not None else None
-    except ValueError:
-        return None
-
-
 class DiscordDMs:
     """DMs through discord.py's REST client (its rate limits handled as the bot's are), logged in
     on first use and closed with the worker."""
@@ -62,6 +55,8 @@ class DiscordDMs:
             discord.http.Route.BASE = api_base.rstrip("/")  # as the bot does (REST proxies, the emulator)
         self._token = token
         self._client: discord.Client | None = None
+        self._login = asyncio.Lock()
+        self._closed = False
 
     async def send(self, user_id: int, dm: DM) -> None:
         view = discord.ui.View(timeout=None)
@@ -74,22 +69,34 @@ class DiscordDMs:
             raise DMDeferred("rate limited", exc.retry_after) from exc
         except discord.HTTPException as exc:
             if exc.status == 429 or exc.status >= 500:
-                raise DMDeferred(f"HTTP {exc.status}", retry_after_of(exc)) from exc
+                header = exc.response.headers.get("Retry-After") if exc.response is not None else None
+                raise DMDeferred(f"HTTP {exc.status}", retry_after_seconds(header)) from exc
             raise DMRefused("the user's DMs are closed" if exc.code == DMS_CLOSED else f"HTTP {exc.status}") from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise DMDeferred(type(exc).__name__) from exc
 
     async def _logged_in(self) -> discord.Client:
-        if self._client is None:
-            client = discord.Client(intents=discord.Intents.none())
-            await client.login(self._token)
-            self._client = client
-        return self._client
+        # One client for every job: jobs run concurrently, and two logging in at once would
+        # each open an HTTP session, one of them never closed.
+        async with self._login:
+            if self._closed:
+                raise DMDeferred("the worker is stopping")
+            if self._client is None:
+                client = discord.Client(intents=discord.Intents.none())
+                try:
+                    await client.login(self._token)
+                except BaseException:
+                    await client.close()  # its HTTP session is open from the first request on
+                    raise
+                self._client = client
+            return self._client
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        async with self._login:
+            self._closed = True
+            if self._client is not None:
+                await self._client.close()
+                self._client = None
 
 
 @dataclass

@@ -95,9 +95,12 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 
 
 async def _close(worker: Worker) -> None:
-    sender: Sender | None = worker.ctx.get("sender")
-    if sender is not None:
-        await sender.dms.close()
-    # close() also removes the health-check key, which fails when Redis is the reason we stop.
-    with suppress(RedisError, OSError):
-        await worker.close()
+    try:
+        # close() cancels the jobs still running and waits for them; it also removes the
+        # health-check key, which fails when Redis is the reason we stop.
+        with suppress(RedisError, OSError):
+            await worker.close()
+    finally:
+        sender: Sender | None = worker.ctx.get("sender")
+        if sender is not None:  # after the jobs: none of them can log in again behind it
+            await sender.dms.close()

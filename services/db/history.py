@@ -112,8 +112,18 @@ async def get_search(conn: asyncpg.Connection, discord_id: int, search_id: int) 
 
 
 async def recent_searches(conn: asyncpg.Connection, discord_id: int, limit: int) -> list[PastSearch]:
+    """The user's latest searches, newest first; one asked again (same kind, text aside from case
+    and surrounding spaces, and year) counts once, at its latest time."""
     rows = await conn.fetch(
-        f"SELECT {_PAST} FROM search_history WHERE discord_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        f"""
+        SELECT {_PAST} FROM (
+            SELECT DISTINCT ON (kind, lower(btrim(query)), year) {_PAST}
+            FROM (SELECT {_PAST} FROM search_history WHERE discord_id = $1
+                  ORDER BY created_at DESC, id DESC LIMIT $2 * 20) recent
+            ORDER BY kind, lower(btrim(query)), year, created_at DESC, id DESC
+        ) latest
+        ORDER BY created_at DESC, id DESC LIMIT $2
+        """,
         discord_id,
         limit,
     )

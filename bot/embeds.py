@@ -119,17 +119,14 @@ def picks_list(title: str, picks: Sequence[Pick], genres: dict[int, str], *, foo
     return fit(embed)
 
 
-def similarity_list(
-    title: str, films: Sequence[tuple[MovieSummary, float | None]], genres: dict[int, str], *, footer: str
-) -> discord.Embed:
-    """Films found by meaning, each with how close it is (cosine similarity as a percentage;
-    None for a list that has no such figure, like TMDB's recommendations)."""
+def ranked_list(title: str, films: Sequence[MovieSummary], genres: dict[int, str], *, footer: str) -> discord.Embed:
+    """Films found by meaning, nearest first. The rank is what is shown: a raw cosine similarity
+    reads as a poor match to a person (the nearest film to a classic often scores under 0.5)."""
     lines = []
-    for number, (film, similarity) in enumerate(films, start=1):
+    for number, film in enumerate(films, start=1):
         rating = f" · ★ {film.vote_average:.1f}" if film.vote_count else ""
         kinds = ", ".join(genres[g] for g in film.genre_ids[:3] if g in genres)
-        match = f" · {max(0, round(similarity * 100))}% match" if similarity is not None else ""
-        lines.append(f"**{number}.** {md(film.label, 120)}{rating}" + (f" · {kinds}" if kinds else "") + match)
+        lines.append(f"**{number}.** {md(film.label, 120)}{rating}" + (f" · {kinds}" if kinds else ""))
     embed = discord.Embed(title=clamp(title, TITLE_MAX), description="\n".join(lines) or "Nothing here.", colour=BRAND)
     embed.set_footer(text=clamp(footer, FOOTER_MAX))
     return fit(embed)

@@ -81,10 +81,12 @@ async def test_similar_shows_the_nearest_films_never_a_watched_one(
     assert not is_ephemeral(msg)
     shown = embed(msg)
     assert shown["title"] == f"Films like {label(tmdb.film(1005))}"
-    assert shown["footer"]["text"].startswith("Nearest by meaning (AI embeddings) · 10 films")
+    assert shown["footer"]["text"].startswith("Nearest by meaning first (AI embeddings) · 10 films")
     ids = listed(msg)
     assert len(ids) == 10 and 1005 not in ids and set(ids[:3]) == KIN_OF_1005
-    assert "% match" in shown["description"] and label(tmdb.film(ids[0])) in shown["description"]
+    assert (
+        label(tmdb.film(ids[0])) in shown["description"] and "%" not in shown["description"]
+    )  # the rank, no raw cosine
 
     await watch(services, emulator.alice, tmdb.film(1035), tmdb.film(1065))
     again = await answer(emulator, "similar", {"title": "1005"})
@@ -122,7 +124,7 @@ async def test_similar_embeds_a_film_on_the_spot_and_falls_back_to_tmdb_when_it_
     assert not is_ephemeral(msg)
     assert embed(msg)["footer"]["text"] == "TMDB's recommendations: the AI couldn't be reached just now · Data: TMDB"
     expected = [f["id"] for f in tmdb.recommended(1095)][:10]
-    assert listed(msg) == expected and "% match" not in embed(msg)["description"]
+    assert listed(msg) == expected and "%" not in embed(msg)["description"]
 
 
 @pytest.fixture
@@ -172,7 +174,7 @@ async def test_semantic_finds_films_by_meaning_caches_the_query_and_saves_the_se
     query = fake_vector("a crimson heist", "text-embedding-3-small", 1536)  # what was embedded: normalised text
     assert ids == await exact_nearest(services, query, set())
     assert tmdb.film(1031)["title"] == "Crimson Heist" and 1031 in ids
-    assert "% match" in shown["description"]
+    assert "%" not in shown["description"] and "nearest first" in shown["footer"]["text"]
     assert await history_rows(services) == [("semantic", "a Crimson HEIST", ids)]
     await answer(emulator, "semantic", {"query": "a crimson heist!"}, user=emulator.bob)
     assert query_calls(llm, "a crimson heist") == 1  # normalised, embedded once, then cached

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 def semantic_embed(answer: SemanticAnswer, genres: dict[int, str]) -> discord.Embed:
     title = f"Films about “{embeds.md(answer.query, 80)}”"
-    footer = f"Search by meaning over the catalogue · {len(answer.hits)} films · Data: TMDB"
-    return embeds.similarity_list(title, [(h.film, h.similarity) for h in answer.hits], genres, footer=footer)
+    footer = f"Search by meaning over the catalogue, nearest first · {len(answer.hits)} films · Data: TMDB"
+    return embeds.ranked_list(title, [h.film for h in answer.hits], genres, footer=footer)
 
 
 def semantic_view(answer: SemanticAnswer, genres: dict[int, str]) -> discord.ui.View:

@@ -22,10 +22,10 @@ if TYPE_CHECKING:
 def similar_embed(result: SimilarFilms, genres: dict[int, str]) -> discord.Embed:
     title = f"Films like {embeds.md(result.source.summary.label, 200)}"  # TMDB's text: escaped like the card's
     if result.fallback is None:
-        footer = f"Nearest by meaning (AI embeddings) · {len(result.hits)} films · Data: TMDB"
+        footer = f"Nearest by meaning first (AI embeddings) · {len(result.hits)} films · Data: TMDB"
     else:
         footer = f"TMDB's recommendations: {result.fallback} · Data: TMDB"
-    return embeds.similarity_list(title, [(h.film, h.similarity) for h in result.hits], genres, footer=footer)
+    return embeds.ranked_list(title, [h.film for h in result.hits], genres, footer=footer)
 
 
 def similar_view(result: SimilarFilms, genres: dict[int, str]) -> discord.ui.View:

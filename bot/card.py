@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, Protocol, cast
 
 import discord
@@ -25,14 +26,16 @@ from bot.embeds import (
     rating_text,
     runtime_text,
 )
-from services.tmdb.models import ImageConfig, MovieDetails, MovieSummary, Provider
+from services.tmdb.models import ImageConfig, MovieDetails, MovieSummary, Provider, WatchProviders
 
 OVERVIEW_MAX = 1500
 SELECT_MAX = 25
 
 
 def film_card(film: MovieDetails, images: ImageConfig, region: str) -> discord.Embed:
+    """The card as seen from `region` (ISO 3166-1): its release date, certification and offers."""
     summary = film.summary
+    regional = film.in_region(region)
     overview = md(summary.overview, OVERVIEW_MAX) if summary.overview else "No overview on TMDB yet."
     description = f"*{md(film.tagline, 200)}*\n\n{overview}" if film.tagline else overview
     embed = discord.Embed(
@@ -43,8 +46,9 @@ def film_card(film: MovieDetails, images: ImageConfig, region: str) -> discord.E
     )
     if poster := images.poster(summary.poster_path):
         embed.set_image(url=poster)
-    released = summary.released()
-    when = date_text(summary.release_date) if summary.release_date else None
+    release_date = regional.release_date or summary.release_date
+    released = release_date is None or release_date <= date.today()
+    when = date_text(release_date) if release_date else None
     original = None
     if summary.original_title and summary.original_title != summary.title:
         original = summary.original_title + (f" ({summary.original_language})" if summary.original_language else "")
@@ -53,7 +57,7 @@ def film_card(film: MovieDetails, images: ImageConfig, region: str) -> discord.E
         ("Runtime", runtime_text(film.runtime)),
         ("Genres", md(", ".join(film.genres), FIELD_VALUE_MAX)),
         ("Rating", rating_text(summary.vote_average, summary.vote_count)),
-        ("Certification", md(film.certification or "", 40)),
+        ("Certification", md(regional.certification or "", 40)),
         ("Director" if len(film.directors) < 2 else "Directors", md(", ".join(film.directors[:3]), FIELD_VALUE_MAX)),
         ("Original title", md(original or "", FIELD_VALUE_MAX)),
     ]
@@ -65,7 +69,7 @@ def film_card(film: MovieDetails, images: ImageConfig, region: str) -> discord.E
             f"{md(c.name, 80)} as {md(c.character, 80)}" if c.character else md(c.name, 80) for c in film.cast[:5]
         )
         embed.add_field(name="Cast", value=cast, inline=False)
-    embed.add_field(name=f"Where to watch ({region})", value=_where_to_watch(film), inline=False)
+    embed.add_field(name=f"Where to watch ({region})", value=_where_to_watch(regional.providers), inline=False)
     embed.set_footer(text="Data: TMDB · Where to watch: JustWatch")
     return fit(embed)
 
@@ -74,8 +78,7 @@ def _providers(kind: str, providers: tuple[Provider, ...]) -> str | None:
     return f"**{kind}:** {', '.join(md(p.name, 60) for p in providers[:8])}" if providers else None
 
 
-def _where_to_watch(film: MovieDetails) -> str:
-    providers = film.providers
+def _where_to_watch(providers: WatchProviders) -> str:
     if providers.empty:
         return "Not streaming, renting or selling here as far as JustWatch knows."
     lines = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import discord
 
 from bot import card as cards
@@ -19,7 +21,7 @@ def oversized_details() -> MovieDetails:
     raw["credits"]["cast"] = [{"name": "N" * 300, "character": "C" * 300, "order": n} for n in range(50)]
     raw["credits"]["crew"] = [{"name": "D" * 500, "job": "Director"} for _ in range(5)]
     raw["watch/providers"]["results"]["US"]["rent"] = [{"provider_name": "P" * 200} for _ in range(30)]
-    return MovieDetails.from_tmdb(raw, "US")
+    return MovieDetails.from_tmdb(raw)
 
 
 def within_limits(embed: discord.Embed) -> None:
@@ -46,9 +48,26 @@ def test_an_oversized_list_is_clamped() -> None:
 
 
 def test_a_film_with_no_data_still_renders() -> None:
-    film = MovieDetails.from_tmdb({"id": 7, "title": None, "release_date": "", "genres": None}, "US")
+    film = MovieDetails.from_tmdb({"id": 7, "title": None, "release_date": "", "genres": None})
     card = cards.film_card(film, IMAGES, "US")
     assert card.title == "TMDB film 7"
     assert card.description == "No overview on TMDB yet."
     assert card.image.url is None
     assert "as far as JustWatch knows" in str(card.fields[-1].value)
+
+
+def test_the_card_shows_the_regions_date_certification_and_offers() -> None:
+    film = make_film(2)
+    details = MovieDetails.from_tmdb(make_details(film, 2))
+    released = date.fromisoformat(film["release_date"])
+    for region, certification, when, offers in (
+        ("US", "PG-13", released, "RentAll"),
+        ("GB", "15", released + timedelta(days=30), "ITVX"),  # in cinemas there a month later; on ITVX
+    ):
+        card = cards.film_card(details, IMAGES, region)
+        fields = {f.name: f.value or "" for f in card.fields}
+        assert fields["Certification"] == certification and fields["Released"] == embeds.date_text(when)
+        assert offers in fields[f"Where to watch ({region})"]
+    nowhere = {f.name: f.value for f in cards.film_card(details, IMAGES, "FR").fields}
+    assert "Certification" not in nowhere and nowhere["Released"] == embeds.date_text(released)
+    assert nowhere["Where to watch (FR)"] == "Not streaming, renting or selling here as far as JustWatch knows."

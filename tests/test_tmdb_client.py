@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date, timedelta
 
 import pytest
 
@@ -20,9 +21,14 @@ async def test_lists_details_and_reference_data_are_parsed(services: Services, t
 
     details = (await services.tmdb.details(1003)).data
     assert details.title == tmdb.films[3]["title"] and details.runtime == 88
-    assert details.directors == ("Director 3",) and details.certification == "PG-13"
+    assert details.directors == ("Director 3",) and details.in_region("US").certification == "PG-13"
     assert details.trailer is not None and details.trailer.key == "trailer3"
-    assert [p.name for p in details.providers.rent] == ["RentAll"]
+    assert [p.name for p in details.in_region("US").providers.rent] == ["RentAll"]
+    # Every region in the one answer: GB's own certification, offers and date (cinemas, not digital).
+    gb = details.in_region("GB")
+    assert gb.certification == "15" and [p.name for p in gb.providers.rent] == ["Sky Store"]
+    assert gb.release_date == date.fromisoformat(tmdb.films[3]["release_date"]) + timedelta(days=30)
+    assert details.in_region("FR").providers.empty and details.in_region("FR").release_date is None
     assert (
         tmdb.calls_to("/movie/1003")[0].query["append_to_response"]
         == "videos,credits,watch/providers,release_dates,external_ids,keywords"
@@ -120,3 +126,14 @@ async def test_reference_data_is_held_in_process(services: Services, tmdb: FakeT
         sum(sample(services.metrics, "marquee_cache_total", result=r) for r in ("hit", "miss", "error")) == lookups
     )  # no Redis trips
     assert len(tmdb.calls_to("/genre/movie/list")) == 1 and len(tmdb.calls_to("/configuration")) == 1
+
+
+async def test_region_and_language_travel_with_each_call(services: Services, tmdb: FakeTMDB) -> None:
+    await services.tmdb.movie_list("now_playing", 1, region="GB", language="fr-FR")
+    assert tmdb.calls_to("/movie/now_playing")[-1].query == {"page": "1", "region": "GB", "language": "fr-FR"}
+    await services.tmdb.details(1003)
+    await services.tmdb.details(1003, language="fr-FR")  # cached apart, per language
+    await services.tmdb.details(1003)  # cached: every region is in the one answer
+    assert [c.query["language"] for c in tmdb.calls_to("/movie/1003")] == ["en-US", "fr-FR"]
+    await services.tmdb.search("echo", language="de-DE")
+    assert tmdb.calls_to("/search/movie")[-1].query["language"] == "de-DE"

@@ -79,38 +79,46 @@ class TMDBClient:
         self._reference: dict[str, tuple[float, Any]] = {}
 
     # ---------------------------------------------------------------- endpoints
-    async def movie_list(self, kind: str, page: int = 1, *, refresh: bool = False) -> Fetched[MoviePage]:
+    # Region and language travel with each call (a user's, else the configured defaults: None).
+    async def movie_list(
+        self, kind: str, page: int = 1, *, region: str | None = None, language: str | None = None, refresh: bool = False
+    ) -> Fetched[MoviePage]:
         """One page of now_playing, popular, top_rated, upcoming or trending (this week)."""
         path = "/trending/movie/week" if kind == "trending" else f"/movie/{kind}"
         params: dict[str, Any] = {"page": page}
         if kind in ("now_playing", "upcoming", "popular", "top_rated"):
-            params["region"] = self.region
-        return await self._get(path, params, LIST_TTL, MoviePage.from_tmdb, PAGE_CODEC, refresh=refresh)
+            params["region"] = region or self.region
+        return await self._get(path, params, LIST_TTL, MoviePage.from_tmdb, PAGE_CODEC, language, refresh=refresh)
 
-    async def search(self, query: str, *, year: int | None = None, page: int = 1) -> Fetched[MoviePage]:
+    async def search(
+        self, query: str, *, year: int | None = None, page: int = 1, language: str | None = None
+    ) -> Fetched[MoviePage]:
         params: dict[str, Any] = {"query": query, "page": page, "include_adult": "false"}
         if year:
             params["year"] = year
-        return await self._get("/search/movie", params, SEARCH_TTL, MoviePage.from_tmdb, PAGE_CODEC)
+        return await self._get("/search/movie", params, SEARCH_TTL, MoviePage.from_tmdb, PAGE_CODEC, language)
 
-    async def recommendations(self, movie_id: int) -> Fetched[MoviePage]:
+    async def recommendations(self, movie_id: int, *, language: str | None = None) -> Fetched[MoviePage]:
         """TMDB's own "people also liked" list for a film."""
         return await self._get(
-            f"/movie/{movie_id}/recommendations", {"page": 1}, LIST_TTL, MoviePage.from_tmdb, PAGE_CODEC
+            f"/movie/{movie_id}/recommendations", {"page": 1}, LIST_TTL, MoviePage.from_tmdb, PAGE_CODEC, language
         )
 
-    async def discover(self, filters: dict[str, str], page: int) -> Fetched[MoviePage]:
+    async def discover(self, filters: dict[str, str], page: int, *, language: str | None = None) -> Fetched[MoviePage]:
         """A page of /discover/movie (`filters` are TMDB's own parameters), adult films never."""
         params: dict[str, Any] = {**filters, "page": page, "include_adult": "false", "sort_by": "popularity.desc"}
-        return await self._get("/discover/movie", params, LIST_TTL, MoviePage.from_tmdb, PAGE_CODEC)
+        return await self._get("/discover/movie", params, LIST_TTL, MoviePage.from_tmdb, PAGE_CODEC, language)
 
-    async def details(self, movie_id: int) -> Fetched[MovieDetails]:
+    async def details(self, movie_id: int, *, language: str | None = None) -> Fetched[MovieDetails]:
+        """A film's details in `language`, with every region's offers, dates and certifications
+        (one answer, cached once per film and language; the region is applied when shown)."""
         return await self._get(
             f"/movie/{movie_id}",
             {"append_to_response": DETAILS_APPEND},
             DETAILS_TTL,
-            lambda raw: MovieDetails.from_tmdb(raw, self.region),
+            MovieDetails.from_tmdb,
             DETAILS_CODEC,
+            language,
         )
 
     async def image_config(self) -> ImageConfig:
@@ -125,7 +133,7 @@ class TMDBClient:
         now = time.monotonic()
         held = self._reference.get(path)
         if held is None or now - held[0] > ttl:
-            fetched = await self._get(path, {}, ttl, parse, codec, localized=localized)
+            fetched = await self._get(path, {}, ttl, parse, codec, None if localized else "")
             held = self._reference[path] = (now, fetched.data)
         value: T = held[1]
         return value
@@ -138,13 +146,14 @@ class TMDBClient:
         ttl: float,
         parse: Callable[[Any], T],
         codec: TypeAdapter[T],
+        language: str | None = None,
         *,
-        localized: bool = True,
         refresh: bool = False,
     ) -> Fetched[T]:
-        """Through the cache: only an answer that parsed is stored."""
-        if localized:
-            params = {**params, "language": self.language}
+        """Through the cache: only an answer that parsed is stored. `language` None is the
+        configured one; "" sends none (language-neutral data)."""
+        if language != "":
+            params = {**params, "language": language or self.language}
         query = urlencode(sorted(params.items()))
         data, fresh = await self._cache.get_or_load(
             f"tmdb:{path}?{query}", ttl, lambda: self._request(path, params, parse), codec, refresh=refresh

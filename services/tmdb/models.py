@@ -305,6 +305,18 @@ class CastMember:
 
 
 @dataclass(frozen=True, slots=True)
+class Regional:
+    """What a film is in one country: where to watch it, its certification and release date."""
+
+    providers: WatchProviders = field(default_factory=WatchProviders)
+    certification: str | None = None
+    release_date: date | None = None  # the earliest theatrical release there, else the earliest
+
+
+NOWHERE = Regional()
+
+
+@dataclass(frozen=True, slots=True)
 class MovieDetails:
     summary: MovieSummary
     runtime: int | None = None
@@ -313,10 +325,15 @@ class MovieDetails:
     directors: tuple[str, ...] = ()
     cast: tuple[CastMember, ...] = ()
     videos: tuple[Video, ...] = ()
-    certification: str | None = None
-    providers: WatchProviders = field(default_factory=WatchProviders)
+    # Every country TMDB has offers or release dates for: the details are cached once per film
+    # and language, and each user's region is applied when they are shown. No default: a cached
+    # answer from before regions were kept no longer parses, and is fetched again.
+    regions: dict[str, Regional] = field(kw_only=True)
     imdb_id: str | None = None
     keywords: tuple[str, ...] = ()
+
+    def in_region(self, region: str) -> Regional:
+        return self.regions.get(region, NOWHERE)
 
     @property
     def id(self) -> int:
@@ -341,7 +358,7 @@ class MovieDetails:
         return None
 
     @classmethod
-    def from_tmdb(cls, data: Any, region: str) -> MovieDetails:
+    def from_tmdb(cls, data: Any) -> MovieDetails:
         data = _must_dict(data)
         credits = _dict(data.get("credits"))
         crew = [c for c in _list(credits.get("crew")) if isinstance(c, dict) and c.get("job") == "Director"]
@@ -349,7 +366,6 @@ class MovieDetails:
             (c for c in _list(credits.get("cast")) if isinstance(c, dict)),
             key=lambda c: _number(c.get("order", 999)),
         )
-        regional = _dict(_dict(_dict(data.get("watch/providers")).get("results")).get(region))
         runtime = int(_bounded(data.get("runtime"), MAX_RUNTIME_MINUTES, "runtime"))
         return cls(
             summary=MovieSummary.from_tmdb(data),
@@ -359,8 +375,7 @@ class MovieDetails:
             directors=tuple(c.name for c in each(crew, CastMember.from_tmdb, "director")),
             cast=tuple(each(cast[:15], CastMember.from_tmdb, "cast member")),
             videos=tuple(each(_dict(data.get("videos")).get("results"), Video.from_tmdb, "video")),
-            certification=_certification(data, region),
-            providers=WatchProviders.from_tmdb(regional),
+            regions=_regions(data),
             keywords=_keywords(data.get("keywords")),
             imdb_id=_imdb_id(_dict(data.get("external_ids")).get("imdb_id") or data.get("imdb_id")),
         )
@@ -394,13 +409,37 @@ def _imdb_id(value: Any) -> str | None:
     return None
 
 
-def _certification(data: dict[str, Any], region: str) -> str | None:
+_REGION = re.compile(r"[A-Z]{2}")
+THEATRICAL = (2, 3)  # TMDB's release types: limited and wide theatrical
+
+
+def _regions(data: dict[str, Any]) -> dict[str, Regional]:
+    """Per country (ISO 3166-1): the offers of `watch/providers` and the certification and
+    release date of `release_dates`."""
+    offers = {
+        code: WatchProviders.from_tmdb(_dict(regional))
+        for code, regional in _dict(_dict(data.get("watch/providers")).get("results")).items()
+        if isinstance(code, str) and _REGION.fullmatch(code)
+    }
+    dated: dict[str, tuple[str | None, date | None]] = {}
     for country in _list(_dict(data.get("release_dates")).get("results")):
-        if _dict(country).get("iso_3166_1") == region:
-            for release in _list(country.get("release_dates")):
-                if certification := one_line(_dict(release).get("certification"), 20):
-                    return certification
-    return None
+        code = _dict(country).get("iso_3166_1")
+        if isinstance(code, str) and _REGION.fullmatch(code):
+            dated[code] = _release(_list(_dict(country).get("release_dates")))
+    return {
+        code: Regional(offers.get(code, WatchProviders()), *dated.get(code, (None, None)))
+        for code in sorted(offers.keys() | dated.keys())
+    }
+
+
+def _release(releases: list[Any]) -> tuple[str | None, date | None]:
+    """A country's certification (the first given) and release date (earliest theatrical, else
+    earliest of any kind)."""
+    certification = next((c for r in releases if (c := one_line(_dict(r).get("certification"), 20))), None)
+    dates = [(_dict(r).get("type") in THEATRICAL, _date(str(_dict(r).get("release_date") or "")[:10])) for r in releases]
+    theatrical = [d for is_theatrical, d in dates if is_theatrical and d]
+    any_kind = [d for _, d in dates if d]
+    return certification, min(theatrical or any_kind, default=None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -38,6 +39,31 @@ def make_film(index: int) -> dict[str, Any]:
     }
 
 
+def release_dates(released: str) -> list[dict[str, Any]]:
+    """TMDB's `release_dates` results: the US in cinemas on the film's date (PG-13); in GB on
+    digital 10 days later, then in cinemas 30 days later (15), as countries often differ."""
+    day = date.fromisoformat(released)
+
+    def entry(when: date, kind: int, certification: str) -> dict[str, Any]:
+        stamp = f"{when.isoformat()}T00:00:00.000Z"
+        return {
+            "certification": certification,
+            "descriptors": [],
+            "iso_639_1": "",
+            "note": "",
+            "release_date": stamp,
+            "type": kind,
+        }
+
+    return [
+        {"iso_3166_1": "US", "release_dates": [entry(day, 3, "PG-13")]},
+        {
+            "iso_3166_1": "GB",
+            "release_dates": [entry(day + timedelta(days=30), 3, "15"), entry(day + timedelta(days=10), 4, "")],
+        },
+    ]
+
+
 def make_details(film: dict[str, Any], index: int) -> dict[str, Any]:
     data = {k: v for k, v in film.items() if k != "genre_ids"}
     data.update(
@@ -68,7 +94,7 @@ def make_details(film: dict[str, Any], index: int) -> dict[str, Any]:
                 },
             ]
         },
-        release_dates={"results": [{"iso_3166_1": "US", "release_dates": [{"certification": "PG-13", "type": 3}]}]},
+        release_dates={"results": release_dates(film["release_date"])},
         **{
             "watch/providers": {
                 "results": {
@@ -77,7 +103,12 @@ def make_details(film: dict[str, Any], index: int) -> dict[str, Any]:
                         "flatrate": [{"provider_name": "StreamCo", "logo_path": "/s.png"}] if index % 3 == 0 else [],
                         "rent": [{"provider_name": "RentAll", "logo_path": "/r.png"}],
                         "buy": [{"provider_name": "BuyIt", "logo_path": "/b.png"}],
-                    }
+                    },
+                    "GB": {
+                        "link": f"https://www.themoviedb.org/movie/{film['id']}/watch?locale=GB",
+                        "flatrate": [{"provider_name": "ITVX", "logo_path": "/i.png"}] if index % 2 == 0 else [],
+                        "rent": [{"provider_name": "Sky Store", "logo_path": "/k.png"}],
+                    },
                 }
             }
         },

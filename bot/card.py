@@ -10,6 +10,7 @@ from typing import Any, Protocol, cast
 
 import discord
 
+from bot.cogs.watchlist.buttons import WatchlistButton
 from bot.components import MarqueeItem, reported, services_of
 from bot.embeds import (
     BRAND,
@@ -26,6 +27,8 @@ from bot.embeds import (
     rating_text,
     runtime_text,
 )
+from services.errors import DatabaseUnavailable
+from services.runtime import Services
 from services.tmdb.models import ImageConfig, MovieDetails, MovieSummary, Provider, WatchProviders
 
 OVERVIEW_MAX = 1500
@@ -217,12 +220,24 @@ class OpenFilmSelect(
         services = services_of(interaction)
         film = await services.catalog.details(int(self.item.values[0]))
         images = await services.catalog.image_config()
+        listed = await listed_by(services, interaction.user.id, film.id)
         await interaction.followup.send(
-            embed=film_card(film, images, services.settings.tmdb_region), view=card_view(film), ephemeral=True
+            embed=film_card(film, images, services.settings.tmdb_region),
+            view=card_view(film, listed=listed),
+            ephemeral=True,
         )
 
 
-CARD_ITEMS = (WatchedButton, SimilarButton, OpenFilmSelect)
+async def listed_by(services: Services, discord_id: int, movie_id: int) -> bool:
+    """Whether the film is on the user's watchlist, for their own card's button; with the
+    database away the card still shows (with "+ Watchlist")."""
+    try:
+        return await services.watchlist.contains(discord_id, movie_id)
+    except DatabaseUnavailable:
+        return False
+
+
+CARD_ITEMS = (WatchedButton, SimilarButton, WatchlistButton, OpenFilmSelect)
 
 
 def list_view(
@@ -245,10 +260,15 @@ def watched_message(film: MovieDetails, newly_added: bool, total: int) -> str:
 
 
 def card_view(
-    film: MovieDetails, others: Sequence[MovieSummary] = (), genres: dict[int, str] | None = None
+    film: MovieDetails,
+    others: Sequence[MovieSummary] = (),
+    genres: dict[int, str] | None = None,
+    *,
+    listed: bool = False,
 ) -> discord.ui.View:
-    """Trailer and IMDb links, Similar, Watched (for released films), and "Not this one?" when
-    the title typed names other films too."""
+    """Trailer and IMDb links, Similar, Watched (for released films), + Watchlist (🗑 Remove on
+    the user's own card of a film they listed), and "Not this one?" when the title typed names
+    other films too."""
     view = discord.ui.View(timeout=None)
     if (trailer := film.trailer) and trailer.url:
         view.add_item(discord.ui.Button(label="Trailer", emoji="🎬", url=trailer.url))
@@ -257,6 +277,7 @@ def card_view(
     view.add_item(SimilarButton(film.id))
     if film.summary.released():
         view.add_item(WatchedButton(film.id))
+    view.add_item(WatchlistButton(film.id, listed=listed))
     if others:
         view.add_item(
             OpenFilmSelect.for_films(

@@ -34,6 +34,7 @@ EXTENSIONS = (
     "bot.cogs.similar",
     "bot.cogs.semantic",
     "bot.cogs.watched",
+    "bot.cogs.watchlist.cog",
     "bot.cogs.billing",
     "bot.cogs.meta",
 )

@@ -32,6 +32,7 @@ from services.redis_circuit import RedisCircuit
 from services.searches import SearchService
 from services.tmdb.client import RetryPolicy, TMDBClient
 from services.watch import WatchService
+from services.watchlist import WatchlistService
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class Services:
     tmdb: TMDBClient
     catalog: MovieCatalog
     watch: WatchService
+    watchlist: WatchlistService
     searches: SearchService
     circuit: RedisCircuit
     llm: LLM | None  # None: AI is off (no OPENAI_API_KEY)
@@ -137,6 +139,7 @@ async def open_services(
             tmdb=tmdb,
             catalog=catalog,
             watch=WatchService(db, catalog),
+            watchlist=WatchlistService(db, catalog),
             searches=SearchService(db, catalog),
             circuit=circuit,
             llm=llm,

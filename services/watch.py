@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.catalog import MovieCatalog
-from services.db import history
+from services.db import history, watchlist
 from services.db import movies as movie_repo
 from services.db.pool import Database
 from services.db.users import ensure_user
@@ -56,6 +56,7 @@ class WatchService:
             # The film may come from the cache while `movies` lost it (or never stored it).
             await movie_repo.upsert_details(conn, film)
             new = await history.mark_watched(conn, discord_id, film.id)
+            await watchlist.remove(conn, discord_id, film.id)  # watched: no longer to watch
             total = await history.count_watched(conn, discord_id)
         return WatchResult(film, new, total)
 

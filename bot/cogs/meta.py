@@ -40,6 +40,7 @@ HELP_LINES = (
     HelpLine("semantic", "Search the catalogue by meaning.", "query: films about obsession", ai=True, pro=True),
     HelpLine("history", "Your last 10 searches; a button runs any of them again."),
     HelpLine("watched", "Mark a film as watched; without a title, your watch history.", "title: Parasite"),
+    HelpLine("watchlist", "Films you mean to watch, to sort and open; add one with + Watchlist on any card."),
     HelpLine("upgrade", "Marquee Pro: the checkout link comes by DM."),
     HelpLine("plan", "Your plan, its renewal date, and a button to manage billing."),
     HelpLine("help", "This list."),

@@ -436,7 +436,9 @@ def _release(releases: list[Any]) -> tuple[str | None, date | None]:
     """A country's certification (the first given) and release date (earliest theatrical, else
     earliest of any kind)."""
     certification = next((c for r in releases if (c := one_line(_dict(r).get("certification"), 20))), None)
-    dates = [(_dict(r).get("type") in THEATRICAL, _date(str(_dict(r).get("release_date") or "")[:10])) for r in releases]
+    dates = [
+        (_dict(r).get("type") in THEATRICAL, _date(str(_dict(r).get("release_date") or "")[:10])) for r in releases
+    ]
     theatrical = [d for is_theatrical, d in dates if is_theatrical and d]
     any_kind = [d for _, d in dates if d]
     return certification, min(theatrical or any_kind, default=None)

@@ -10,6 +10,7 @@ from typing import Any, Protocol, cast
 
 import discord
 
+from bot.cogs.feedback.buttons import FEEDBACK_ITEMS, FeedbackButton
 from bot.cogs.watchlist.buttons import WatchlistButton
 from bot.components import MarqueeItem, reported, services_of
 from bot.embeds import (
@@ -237,7 +238,7 @@ async def listed_by(services: Services, discord_id: int, movie_id: int) -> bool:
         return False
 
 
-CARD_ITEMS = (WatchedButton, SimilarButton, WatchlistButton, OpenFilmSelect)
+CARD_ITEMS = (WatchedButton, SimilarButton, WatchlistButton, OpenFilmSelect, *FEEDBACK_ITEMS)
 
 
 def list_view(
@@ -278,6 +279,8 @@ def card_view(
     if film.summary.released():
         view.add_item(WatchedButton(film.id))
     view.add_item(WatchlistButton(film.id, listed=listed))
+    view.add_item(FeedbackButton("like", film.id))
+    view.add_item(FeedbackButton("dislike", film.id))
     if others:
         view.add_item(
             OpenFilmSelect.for_films(

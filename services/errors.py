@@ -209,6 +209,12 @@ class NoMatches(MarqueeError):
         return "I couldn't match any of the AI's suggestions to real films; try rewording."
 
 
+class AllDisliked(MarqueeError):
+    @property
+    def user_message(self) -> str:
+        return "Every film the AI suggested is one you marked 👎. Try asking in other words."
+
+
 class NoNewPicks(MarqueeError):
     @property
     def user_message(self) -> str:
@@ -226,7 +232,7 @@ class NotEnoughHistory(MarqueeError):
     @property
     def user_message(self) -> str:
         return (
-            f"I need at least {self.need} searches or watched films to learn your taste (you have {self.have}). "
+            f"I need at least {self.need} searches, watched films or 👍/👎 to learn your taste (you have {self.have}). "
             "Try `/ask` or `/search` for something you like, or mark films with `/watched`, then run `/foryou` again."
         )
 

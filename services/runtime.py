@@ -27,6 +27,7 @@ from services.embedded import embedded_postgres, embedded_redis
 from services.embeddings.client import Embedder, Space
 from services.embeddings.pipeline import EmbeddingQueue, EmbeddingService
 from services.embeddings.search import SimilarityService
+from services.feedback import FeedbackService
 from services.metrics import Metrics
 from services.redis_circuit import RedisCircuit
 from services.searches import SearchService
@@ -51,6 +52,7 @@ class Services:
     catalog: MovieCatalog
     watch: WatchService
     watchlist: WatchlistService
+    feedback: FeedbackService
     searches: SearchService
     circuit: RedisCircuit
     llm: LLM | None  # None: AI is off (no OPENAI_API_KEY)
@@ -128,7 +130,10 @@ async def open_services(
         limits = UserLimits(
             circuit, settings.ai_daily_free_quota, metrics, has_pro=billing.has_pro, upsell=billing.enabled
         )
-        similarity = SimilarityService(embeddings, db=db, catalog=catalog, cache=cache, limits=limits, metrics=metrics)
+        feedback = FeedbackService(db, catalog)
+        similarity = SimilarityService(
+            embeddings, db=db, catalog=catalog, cache=cache, limits=limits, metrics=metrics, feedback=feedback
+        )
         yield Services(
             settings=settings,
             db=db,
@@ -140,6 +145,7 @@ async def open_services(
             catalog=catalog,
             watch=WatchService(db, catalog),
             watchlist=WatchlistService(db, catalog),
+            feedback=feedback,
             searches=SearchService(db, catalog),
             circuit=circuit,
             llm=llm,
@@ -152,6 +158,7 @@ async def open_services(
                 db=db,
                 limits=limits,
                 metrics=metrics,
+                feedback=feedback,
                 region=settings.tmdb_region,
                 language=settings.tmdb_language,
             ),

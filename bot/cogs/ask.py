@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot import embeds
 from bot.card import list_view
+from bot.cogs.feedback.buttons import list_feedback_buttons
 from services.ai.ask import AskAnswer
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ def answer_embed(answer: AskAnswer, genres: dict[int, str]) -> discord.Embed:
 
 
 def answer_view(answer: AskAnswer, genres: dict[int, str]) -> discord.ui.View:
-    return list_view([], [p.film for p in answer.picks], f"ask_{answer.search_id or 0}", genres)
+    return list_view(list_feedback_buttons(), [p.film for p in answer.picks], f"ask_{answer.search_id or 0}", genres)
 
 
 class Ask(commands.Cog):

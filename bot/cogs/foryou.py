@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot import embeds
 from bot.card import list_view
+from bot.cogs.feedback.buttons import list_feedback_buttons
 from bot.components import MarqueeItem, reported, services_of
 from services.ai.foryou import ForYouPicks
 from services.ai.schemas import TasteProfile
@@ -71,7 +72,7 @@ def picks_embed(result: ForYouPicks, genres: dict[int, str]) -> discord.Embed:
 
 def picks_view(result: ForYouPicks, owner_id: int, genres: dict[int, str]) -> discord.ui.View:
     buttons = [ForYouButton("more", owner_id), ForYouButton("why", owner_id)]
-    return list_view(buttons, [p.film for p in result.picks], f"foryou_{owner_id}", genres)
+    return list_view([*buttons, *list_feedback_buttons()], [p.film for p in result.picks], f"foryou_{owner_id}", genres)
 
 
 def profile_embed(profile: TasteProfile) -> discord.Embed:

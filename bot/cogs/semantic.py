@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot import embeds
 from bot.card import list_view
+from bot.cogs.feedback.buttons import list_feedback_buttons
 from bot.gate import pro_command
 from services.embeddings.search import SemanticAnswer
 from services.runtime import Services
@@ -25,7 +26,9 @@ def semantic_embed(answer: SemanticAnswer, genres: dict[int, str]) -> discord.Em
 
 
 def semantic_view(answer: SemanticAnswer, genres: dict[int, str]) -> discord.ui.View:
-    return list_view([], [h.film for h in answer.hits], f"semantic_{answer.search_id or 0}", genres)
+    return list_view(
+        list_feedback_buttons(), [h.film for h in answer.hits], f"semantic_{answer.search_id or 0}", genres
+    )
 
 
 def ai_configured(services: Services) -> None:

@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot import embeds
 from bot.autocomplete import film_titles
 from bot.card import list_view
+from bot.cogs.feedback.buttons import list_feedback_buttons
 from services.embeddings.search import SimilarFilms
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def similar_embed(result: SimilarFilms, genres: dict[int, str]) -> discord.Embed
 
 
 def similar_view(result: SimilarFilms, genres: dict[int, str]) -> discord.ui.View:
-    return list_view([], [h.film for h in result.hits], f"similar_{result.source.id}", genres)
+    return list_view(list_feedback_buttons(), [h.film for h in result.hits], f"similar_{result.source.id}", genres)
 
 
 class Similar(commands.Cog):

@@ -24,7 +24,8 @@ from services.db import history
 from services.db import movies as movie_repo
 from services.db.pool import Database
 from services.db.users import ensure_user
-from services.errors import AIBadAnswer, NoMatches
+from services.errors import AIBadAnswer, AllDisliked, NoMatches
+from services.feedback import FeedbackService
 from services.metrics import Metrics
 from services.text import same_question
 
@@ -51,6 +52,7 @@ class AskService:
         db: Database,
         limits: UserLimits,
         metrics: Metrics,
+        feedback: FeedbackService,
         region: str,
         language: str,
     ) -> None:
@@ -60,6 +62,7 @@ class AskService:
         self._db = db
         self._limits = limits
         self._metrics = metrics
+        self._feedback = feedback
         self._scope = f"{region}:{language}"
 
     def ensure_enabled(self) -> LLM:
@@ -92,6 +95,11 @@ class AskService:
                 )
                 cached = not loaded  # another request's flight answered it: free, like a cache hit
         self._metrics.ask_cache.labels("hit" if cached else "miss").inc()
+        # The answer is shared (cached for everyone); what this user 👎'd is taken out of theirs.
+        disliked = await self._feedback.disliked(discord_id)
+        picks = tuple(p for p in picks if p.film.id not in disliked)
+        if not picks:
+            raise AllDisliked()
         search_id = await self._save(discord_id, query, picks)
         return AskAnswer(query, picks, search_id, cached)
 

@@ -23,8 +23,9 @@ from services.ai.llm import LLM, require_llm
 from services.ai.matching import Pick, match_suggestions
 from services.ai.schemas import MAX_SUGGESTIONS, Suggestions, TasteProfile
 from services.catalog import MovieCatalog
-from services.db import history, profiles
+from services.db import feedback, history, profiles
 from services.db import movies as movie_repo
+from services.db.feedback import DISLIKE, LIKE
 from services.db.pool import Database
 from services.db.users import ensure_user
 from services.errors import AIBadAnswer, NoMatches, NoNewPicks, NoProfile, NotEnoughHistory
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 MIN_HISTORY = 2
 RECENT_SEARCHES = 20
 RECENT_WATCHED = 50
+RECENT_VERDICTS = 50
 SHOWN_DAYS = 7
 
 
@@ -50,23 +52,34 @@ class History:
     watched: list[history.WatchedFilm]
     shown: list[tuple[int, str]]
     stored: profiles.StoredProfile | None
+    verdicts: list[feedback.Verdict]
 
     @property
     def size(self) -> int:
-        return len(self.searches) + len(self.watched)
+        return len(self.searches) + len(self.watched) + len(self.verdicts)
+
+    def ids(self, verdict: int) -> list[int]:
+        return [v.movie_id for v in self.verdicts if v.verdict == verdict]
+
+    def titles(self, verdict: int) -> list[str]:
+        return [f"{v.title} ({v.year})" if v.year else v.title for v in self.verdicts if v.verdict == verdict]
 
     def fingerprint(self, model: str) -> str:
-        """Changes when a search is added or a film is marked or unmarked watched."""
+        """Changes when a search is added, a film is marked or unmarked watched, or 👍/👎 change."""
         searches = ",".join(str(s.id) for s in self.searches)
         watched = ",".join(sorted(str(w.movie_id) for w in self.watched))
-        parts = [model, searches, watched]
+        verdicts = ",".join(sorted(f"{v.movie_id}:{v.verdict}" for v in self.verdicts))
+        parts = [model, searches, watched, verdicts]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-Rerank = Callable[[Sequence[Pick], Sequence[int]], Awaitable[tuple[Pick, ...]]]
+# (picks, watched ids, 👍 ids, 👎 ids) -> the picks in the user's order of taste
+Rerank = Callable[[Sequence[Pick], Sequence[int], Sequence[int], Sequence[int]], Awaitable[tuple[Pick, ...]]]
 
 
-async def as_suggested(picks: Sequence[Pick], watched: Sequence[int]) -> tuple[Pick, ...]:
+async def as_suggested(
+    picks: Sequence[Pick], watched: Sequence[int], liked: Sequence[int], disliked: Sequence[int]
+) -> tuple[Pick, ...]:
     return tuple(picks)
 
 
@@ -125,6 +138,7 @@ class ForYouService:
                 await history.watched_films(conn, discord_id, RECENT_WATCHED),
                 await profiles.recently_shown(conn, discord_id, SHOWN_DAYS),
                 await profiles.get_profile(conn, discord_id),
+                await feedback.verdicts(conn, discord_id, RECENT_VERDICTS),
             )
 
     async def _profile(self, llm: LLM, discord_id: int, past: History, charge: Charge) -> tuple[TasteProfile, bool]:
@@ -135,7 +149,7 @@ class ForYouService:
                 return stored, True
         searches = [f"{s.kind}: {s.query}" + (f" ({s.year})" if s.year else "") for s in past.searches]
         watched = [f"{w.title} ({w.release_date.year})" if w.release_date else w.title for w in past.watched]
-        message = prompts.profile_message(searches, watched)
+        message = prompts.profile_message(searches, watched, past.titles(LIKE), past.titles(DISLIKE))
         profile = (await llm.structured("foryou", prompts.PROFILE, message, TasteProfile, charge=charge)).trimmed()
 
         async def store(conn: asyncpg.Connection) -> None:
@@ -147,7 +161,8 @@ class ForYouService:
 
     async def _recommend(self, llm: LLM, profile: TasteProfile, past: History, charge: Charge) -> tuple[Pick, ...]:
         watched_titles = [w.title for w in past.watched]
-        exclude = _unique([*watched_titles, *(title for _, title in past.shown)])
+        disliked_titles = [v.title for v in past.verdicts if v.verdict == DISLIKE]
+        exclude = _unique([*watched_titles, *disliked_titles, *(title for _, title in past.shown)])
         message = prompts.picks_message(profile, exclude)
         answer = await llm.structured("foryou", prompts.PICKS, message, Suggestions, charge=charge)
         if not answer.suggestions:
@@ -156,8 +171,9 @@ class ForYouService:
         if not matched:
             raise NoMatches()
         excluded = {w.movie_id for w in past.watched} | {movie_id for movie_id, _ in past.shown}
+        excluded |= set(past.ids(DISLIKE))
         fresh = [p for p in matched if p.film.id not in excluded]
-        picks = await self._rerank(fresh, [w.movie_id for w in past.watched])
+        picks = await self._rerank(fresh, [w.movie_id for w in past.watched], past.ids(LIKE), past.ids(DISLIKE))
         if not picks:
             raise NoNewPicks()
         if len(picks) < len(matched):

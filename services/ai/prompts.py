@@ -25,7 +25,8 @@ ASK = (
 PROFILE = (
     "You are Marquee's taste analyst. "
     f"{DATA_RULE} "
-    "From the viewer's recent searches and watched films, describe their taste: the genres, moods, "
+    "From the viewer's recent searches, watched films, and the films they liked and disliked, describe "
+    "their taste: the genres, moods, "
     "themes and eras they like, and what they seem to avoid. Keep each entry to a few words; write "
     "the summary in two plain sentences addressed to the viewer."
 )
@@ -44,8 +45,16 @@ def ask_message(query: str) -> str:
     return json.dumps({"request": query}, ensure_ascii=False)
 
 
-def profile_message(searches: Sequence[str], watched: Sequence[str]) -> str:
-    return json.dumps({"recent_searches": list(searches), "watched_films": list(watched)}, ensure_ascii=False)
+def profile_message(
+    searches: Sequence[str], watched: Sequence[str], liked: Sequence[str] = (), disliked: Sequence[str] = ()
+) -> str:
+    data = {
+        "recent_searches": list(searches),
+        "watched_films": list(watched),
+        "liked_films": list(liked),
+        "disliked_films": list(disliked),
+    }
+    return json.dumps(data, ensure_ascii=False)
 
 
 def picks_message(profile: TasteProfile, exclude: Sequence[str]) -> str:

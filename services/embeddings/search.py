@@ -37,6 +37,7 @@ from services.errors import (
     NoSimilar,
     NoWords,
 )
+from services.feedback import FeedbackService
 from services.metrics import Metrics
 from services.text import fold, same_question
 from services.tmdb.models import MovieDetails, MovieSummary
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 PAGE = 10
 QUERY_TTL = 7 * 24 * 3600.0
+DISLIKE_WEIGHT = 0.5  # how strongly a pick near the 👎 films is pushed down, against the pull of the liked
 QUERY_VERSION = 2
 NEAR_DUPLICATE = 0.97  # cosine similarity above which a pick is the same film as one watched
 VECTOR_CODEC = TypeAdapter(str)  # a query's vector, as base64 of little-endian float32
@@ -80,8 +82,10 @@ class SimilarityService:
         cache: Cache,
         limits: UserLimits,
         metrics: Metrics,
+        feedback: FeedbackService,
     ) -> None:
         self.embeddings = embeddings
+        self._feedback = feedback
         self._db = db
         self._catalog = catalog
         self._cache = cache
@@ -90,8 +94,7 @@ class SimilarityService:
 
     async def similar(self, discord_id: int, film: MovieDetails) -> SimilarFilms:
         """The films nearest `film`; TMDB's recommendations when it cannot be embedded now."""
-        watched = await self._watched(discord_id)
-        exclude = (film.id, *watched)
+        exclude = (film.id, *await self._excluded(discord_id))
         try:
             space, vector = await self.embeddings.film_vector(film.id)
         except AIDisabled:
@@ -112,8 +115,8 @@ class SimilarityService:
         await self._limits.admit(discord_id)
         space = await self.embeddings.active_space()
         vector = await self._query_vector(query, space)
-        watched = await self._watched(discord_id)
-        hits = await self._nearest(space, vector, store.Filters(exclude=tuple(watched)), "semantic")
+        excluded = await self._excluded(discord_id)
+        hits = await self._nearest(space, vector, store.Filters(exclude=tuple(excluded)), "semantic")
         if not hits:
             async with self._db.connection() as conn:
                 raise NoEmbeddings() if not await store.count(conn, space) else NoResults(query)
@@ -124,24 +127,36 @@ class SimilarityService:
 
         return SemanticAnswer(query, hits, await self._db.best_effort("a /semantic history row", save))
 
-    async def rerank(self, picks: Sequence[Pick], watched: Sequence[int]) -> tuple[Pick, ...]:
-        """`picks` closest first to the centroid of the watched films' vectors, less those that
-        are near-duplicates of a watched film; as they were when too few vectors are known."""
-        if not self.embeddings.enabled or not watched or not picks:
+    async def rerank(
+        self, picks: Sequence[Pick], watched: Sequence[int], liked: Sequence[int] = (), disliked: Sequence[int] = ()
+    ) -> tuple[Pick, ...]:
+        """`picks` closest first to the centroid of the watched and 👍 films' vectors (and away
+        from the 👎 ones'), less those that are near-duplicates of a watched film; as they were
+        when too few vectors are known."""
+        if not self.embeddings.enabled or not (watched or liked) or not picks:
             return tuple(picks)
         started = time.perf_counter()
         try:
             space = await self.embeddings.active_space()
             async with self._db.connection() as conn:
-                known = await store.vectors_of(conn, space, [*watched, *(p.film.id for p in picks)])
+                wanted = [*watched, *liked, *disliked, *(p.film.id for p in picks)]
+                known = await store.vectors_of(conn, space, wanted)
         except DatabaseUnavailable as exc:  # the picks are good as they are; the order is a bonus
             log.info("/foryou picks not re-ranked: %s", exc)
             return tuple(picks)
         self._metrics.vector_search_latency.labels("rerank").observe(time.perf_counter() - started)
         seen = [known[i] for i in watched if i in known]
-        if not seen:
+        toward = [known[i] for i in dict.fromkeys([*watched, *liked]) if i in known]
+        away = [known[i] for i in disliked if i in known]
+        if not toward:
             return tuple(picks)
-        return rank_by_taste(picks, np.vstack(seen), known)
+        return rank_by_taste(
+            picks,
+            np.vstack(toward),
+            known,
+            watched=np.vstack(seen) if seen else None,
+            disliked=np.vstack(away) if away else None,
+        )
 
     async def _nearest(self, space: Space, vector: np.ndarray, filters: store.Filters, kind: str) -> tuple[Hit, ...]:
         started = time.perf_counter()
@@ -175,16 +190,29 @@ class SimilarityService:
         encoded, _ = await self._cache.get_or_load(key, QUERY_TTL, load, VECTOR_CODEC)
         return np.frombuffer(base64.b64decode(encoded), dtype="<f4").astype(np.float32)
 
-    async def _watched(self, discord_id: int) -> list[int]:
+    async def _excluded(self, discord_id: int) -> list[int]:
+        """What the user never sees here: the films they watched or 👎'd."""
         async with self._db.connection() as conn:
-            return await history.watched_ids(conn, discord_id)
+            watched = await history.watched_ids(conn, discord_id)
+        return [*watched, *(await self._feedback.disliked(discord_id) - set(watched))]
 
 
-def rank_by_taste(picks: Sequence[Pick], watched: Matrix, known: dict[int, np.ndarray]) -> tuple[Pick, ...]:
-    """Picks with a vector, most similar to the watched centroid first, then the others in the
-    order they came; a pick nearly identical to a watched film is dropped."""
-    seen = normalised(watched.astype(np.float32))
-    centroid = normalised(seen.mean(axis=0, keepdims=True))[0]
+def rank_by_taste(
+    picks: Sequence[Pick],
+    liked: Matrix,
+    known: dict[int, np.ndarray],
+    *,
+    watched: Matrix | None = None,
+    disliked: Matrix | None = None,
+) -> tuple[Pick, ...]:
+    """Picks with a vector, nearest the centroid of the `liked` vectors (watched and 👍) first,
+    less half their closeness to the 👎 centroid; then the others in the order they came. A pick
+    nearly identical to a `watched` film (default: the liked ones) is dropped."""
+    centroid = normalised(normalised(liked.astype(np.float32)).mean(axis=0, keepdims=True))[0]
+    seen = normalised((liked if watched is None else watched).astype(np.float32))
+    away = None
+    if disliked is not None:
+        away = normalised(normalised(disliked.astype(np.float32)).mean(axis=0, keepdims=True))[0]
     scored: list[tuple[float, int, Pick]] = []
     unknown: list[Pick] = []
     for order, pick in enumerate(picks):
@@ -196,5 +224,6 @@ def rank_by_taste(picks: Sequence[Pick], watched: Matrix, known: dict[int, np.nd
         if float(np.max(seen @ unit)) >= NEAR_DUPLICATE:
             log.info("dropped /foryou pick %d: a near-duplicate of a watched film", pick.film.id)
             continue
-        scored.append((-float(unit @ centroid), order, pick))
+        score = float(unit @ centroid) - (DISLIKE_WEIGHT * float(unit @ away) if away is not None else 0.0)
+        scored.append((-score, order, pick))
     return tuple(p for _, _, p in sorted(scored, key=lambda s: (s[0], s[1]))) + tuple(unknown)

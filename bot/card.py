@@ -217,16 +217,22 @@ class OpenFilmSelect(
 
     @reported
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        services = services_of(interaction)
-        film = await services.catalog.details(int(self.item.values[0]))
-        images = await services.catalog.image_config()
-        listed = await listed_by(services, interaction.user.id, film.id)
-        await interaction.followup.send(
-            embed=film_card(film, images, services.settings.tmdb_region),
-            view=card_view(film, listed=listed),
-            ephemeral=True,
-        )
+        await send_own_card(interaction, int(self.item.values[0]))
+
+
+async def send_own_card(interaction: discord.Interaction, movie_id: int) -> None:
+    """A film's card, shown only to whoever asked, with the buttons as theirs (🗑 Remove from
+    watchlist for a film they listed)."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    services = services_of(interaction)
+    film = await services.catalog.details(movie_id)
+    images = await services.catalog.image_config()
+    listed = await listed_by(services, interaction.user.id, film.id)
+    await interaction.followup.send(
+        embed=film_card(film, images, services.settings.tmdb_region),
+        view=card_view(film, listed=listed),
+        ephemeral=True,
+    )
 
 
 async def listed_by(services: Services, discord_id: int, movie_id: int) -> bool:

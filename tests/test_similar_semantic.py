@@ -288,13 +288,13 @@ def test_rank_by_taste_pushes_picks_near_disliked_films_down() -> None:
     from services.tmdb.models import MovieSummary
 
     rng = np.random.default_rng(11)
-    liked, disliked = rng.normal(size=(1, 64)), rng.normal(size=(1, 64))
+    liked, disliked = rng.normal(size=(1, 64)).astype(np.float32), rng.normal(size=(1, 64)).astype(np.float32)
     # Film 1 is the nearer to what was liked, but it is also near what was 👎'd; film 2 is not.
     toward = liked[0] + rng.normal(scale=0.5, size=64)
     both = liked[0] + disliked[0] * 0.3 + rng.normal(scale=0.01, size=64)
     picks = [Pick(MovieSummary(id=i, title=f"Film {i}"), "") for i in (1, 2)]
     known = {1: both.astype(np.float32), 2: toward.astype(np.float32)}
-    assert [p.film.id for p in rank_by_taste(picks, liked, known)][0] == 1  # without the 👎: nearer the liked
+    assert rank_by_taste(picks, liked, known)[0].film.id == 1  # without the 👎: nearer the liked
     assert [p.film.id for p in rank_by_taste(picks, liked, known, disliked=disliked)] == [2, 1]
 
 

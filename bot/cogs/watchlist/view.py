@@ -9,7 +9,7 @@ from typing import Any
 import discord
 
 from bot import embeds
-from bot.card import card_view, film_card
+from bot.card import send_own_card
 from bot.components import MarqueeItem, page_button, page_buttons, reported, services_of
 from services.watchlist import SORTS, WatchlistPage
 
@@ -136,12 +136,4 @@ class WatchlistPick(
 
     @reported
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        services = services_of(interaction)
-        film = await services.catalog.details(int(self.item.values[0]))
-        images = await services.catalog.image_config()
-        await interaction.followup.send(
-            embed=film_card(film, images, services.settings.tmdb_region),
-            view=card_view(film, listed=True),
-            ephemeral=True,
-        )
+        await send_own_card(interaction, int(self.item.values[0]))

@@ -112,6 +112,10 @@ class MovieCatalog:
                 await self.on_change([details.id])
         return details
 
+    async def runtime(self, movie_id: int) -> int | None:
+        """A film's runtime in minutes, None when TMDB does not know it."""
+        return (await self.details(movie_id)).runtime
+
     async def resolve(self, title: str) -> Resolved:
         """A film from an autocomplete value (its TMDB id) or from a title typed by hand.
 

@@ -209,6 +209,18 @@ class NoMatches(MarqueeError):
         return "I couldn't match any of the AI's suggestions to real films; try rewording."
 
 
+class FilteredOut(MarqueeError):
+    """No film the model suggested meets a filter (`what` says which, as a person would)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"no suggestion is {what}")
+        self.what = what
+
+    @property
+    def user_message(self) -> str:
+        return f"None of the films the AI suggested are {self.what}. Try loosening that filter."
+
+
 class AllDisliked(MarqueeError):
     @property
     def user_message(self) -> str:

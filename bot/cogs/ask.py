@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot import embeds
 from bot.card import list_view
 from bot.cogs.feedback.buttons import list_feedback_buttons
+from bot.filters import filter_options, to_filters
 from services.ai.ask import AskAnswer
 
 if TYPE_CHECKING:
@@ -33,11 +34,21 @@ class Ask(commands.Cog):
 
     @app_commands.command(name="ask", description="Describe what you feel like watching; AI finds the films")
     @app_commands.describe(query="In plain words, e.g. a heist film with a twist ending, not too long")
-    async def ask(self, interaction: discord.Interaction[MarqueeBot], query: app_commands.Range[str, 1, 200]) -> None:
+    @filter_options
+    async def ask(
+        self,
+        interaction: discord.Interaction[MarqueeBot],
+        query: app_commands.Range[str, 1, 200],
+        genre: app_commands.Choice[int] | None = None,
+        decade: app_commands.Choice[int] | None = None,
+        max_runtime: app_commands.Range[int, 30, 300] | None = None,
+        language: app_commands.Range[str, 1, 40] | None = None,
+    ) -> None:
         services = self.bot.services
         services.ask.ensure_enabled()  # instant; "not configured" is an ephemeral answer, not a public defer
+        filters = to_filters(genre, decade, max_runtime, language)  # instant too: a bad one is ephemeral
         await interaction.response.defer(thinking=True)
-        answer = await services.ask.ask(interaction.user.id, query)
+        answer = await services.ask.ask(interaction.user.id, query, filters)
         genres = await services.catalog.genre_names()
         await interaction.followup.send(embed=answer_embed(answer, genres), view=answer_view(answer, genres))
 

@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 
 from services.ai import prompts
 from services.ai.budget import Charge, UserLimits
+from services.ai.filters import NO_FILTERS, Filters
 from services.ai.llm import LLM, require_llm
 from services.ai.matching import Pick, match_suggestions
 from services.ai.schemas import MAX_SUGGESTIONS, Suggestions
@@ -69,16 +70,17 @@ class AskService:
         """The LLM, or AIDisabled (instant: commands check it before they defer)."""
         return require_llm(self._llm)
 
-    def answer_key(self, query: str) -> str:
+    def answer_key(self, query: str, filters: Filters = NO_FILTERS) -> str:
         llm = self.ensure_enabled()
-        digest = hashlib.sha256(f"{same_question(query)}\n{llm.model}\n{self._scope}".encode()).hexdigest()[:32]
+        text = f"{same_question(query)}\n{llm.model}\n{self._scope}\n{filters.key()}"
+        digest = hashlib.sha256(text.encode()).hexdigest()[:32]
         return f"ai:ask:v{ANSWER_VERSION}:{digest}"
 
-    async def ask(self, discord_id: int, text: str) -> AskAnswer:
+    async def ask(self, discord_id: int, text: str, filters: Filters = NO_FILTERS) -> AskAnswer:
         llm = self.ensure_enabled()
         query = clean_query(text)
         await self._limits.admit(discord_id)
-        key = self.answer_key(query)
+        key = self.answer_key(query, filters)
         # A warm answer is read first so that it never touches the quota.
         hit = await self._cache.get(key, PICKS_CODEC)
         cached = hit is not None
@@ -89,7 +91,7 @@ class AskService:
                 picks, loaded = await self._cache.get_or_load(
                     key,
                     ANSWER_TTL,
-                    lambda: self._answer(llm, query, charge),
+                    lambda: self._answer(llm, query, charge, filters),
                     PICKS_CODEC,
                     lock_seconds=llm.policy.deadline + 5,
                 )
@@ -103,15 +105,16 @@ class AskService:
         search_id = await self._save(discord_id, query, picks)
         return AskAnswer(query, picks, search_id, cached)
 
-    async def _answer(self, llm: LLM, query: str, charge: Charge) -> tuple[Pick, ...]:
-        answer = await llm.structured("ask", prompts.ASK, prompts.ask_message(query), Suggestions, charge=charge)
+    async def _answer(self, llm: LLM, query: str, charge: Charge, filters: Filters) -> tuple[Pick, ...]:
+        message = prompts.ask_message(query, filters.constraints())
+        answer = await llm.structured("ask", prompts.ASK, message, Suggestions, charge=charge)
         suggestions = answer.suggestions[:MAX_SUGGESTIONS]
         if not suggestions:
             raise AIBadAnswer("empty")
         picks = await match_suggestions(self._catalog, suggestions)
         if not picks:
             raise NoMatches()
-        return tuple(picks)
+        return await filters.apply(picks, self._catalog.runtime)
 
     async def _save(self, discord_id: int, query: str, picks: tuple[Pick, ...]) -> int | None:
         films = [p.film for p in picks]

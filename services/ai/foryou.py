@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from services.ai import prompts
 from services.ai.budget import Charge, UserLimits
+from services.ai.filters import NO_FILTERS, Filters
 from services.ai.llm import LLM, require_llm
 from services.ai.matching import Pick, match_suggestions
 from services.ai.schemas import MAX_SUGGESTIONS, Suggestions, TasteProfile
@@ -105,7 +106,7 @@ class ForYouService:
     def ensure_enabled(self) -> LLM:
         return require_llm(self._llm)
 
-    async def picks(self, discord_id: int) -> ForYouPicks:
+    async def picks(self, discord_id: int, filters: Filters = NO_FILTERS) -> ForYouPicks:
         llm = self.ensure_enabled()
         await self._limits.admit(discord_id)
         past = await self._history(discord_id)
@@ -113,7 +114,7 @@ class ForYouService:
             raise NotEnoughHistory(past.size, MIN_HISTORY)
         async with self._limits.charge(discord_id) as charge:
             profile, reused = await self._profile(llm, discord_id, past, charge)
-            picks = await self._recommend(llm, profile, past, charge)
+            picks = await self._recommend(llm, profile, past, charge, filters)
 
         async def remember(conn: asyncpg.Connection) -> None:
             await movie_repo.upsert_movies(conn, [p.film for p in picks])
@@ -159,11 +160,13 @@ class ForYouService:
         await self._db.best_effort("a taste profile", store)
         return profile, False
 
-    async def _recommend(self, llm: LLM, profile: TasteProfile, past: History, charge: Charge) -> tuple[Pick, ...]:
+    async def _recommend(
+        self, llm: LLM, profile: TasteProfile, past: History, charge: Charge, filters: Filters
+    ) -> tuple[Pick, ...]:
         watched_titles = [w.title for w in past.watched]
         disliked_titles = [v.title for v in past.verdicts if v.verdict == DISLIKE]
         exclude = _unique([*watched_titles, *disliked_titles, *(title for _, title in past.shown)])
-        message = prompts.picks_message(profile, exclude)
+        message = prompts.picks_message(profile, exclude, filters.constraints())
         answer = await llm.structured("foryou", prompts.PICKS, message, Suggestions, charge=charge)
         if not answer.suggestions:
             raise AIBadAnswer("empty")
@@ -172,7 +175,7 @@ class ForYouService:
             raise NoMatches()
         excluded = {w.movie_id for w in past.watched} | {movie_id for movie_id, _ in past.shown}
         excluded |= set(past.ids(DISLIKE))
-        fresh = [p for p in matched if p.film.id not in excluded]
+        fresh = [p for p in await filters.apply(matched, self._catalog.runtime) if p.film.id not in excluded]
         picks = await self._rerank(fresh, [w.movie_id for w in past.watched], past.ids(LIKE), past.ids(DISLIKE))
         if not picks:
             raise NoNewPicks()

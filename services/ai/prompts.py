@@ -19,7 +19,8 @@ ASK = (
     f"{DATA_RULE} "
     f"Suggest up to {MAX_SUGGESTIONS} real, released feature films that fit the viewer's request, best "
     "first. Give each film's common English title, its year of first release, and one short sentence "
-    "on why it fits. If the request is not about films, return an empty list."
+    "on why it fits. Every film must meet the `constraints`, when there are any. If the request is "
+    "not about films, return an empty list."
 )
 
 PROFILE = (
@@ -36,13 +37,16 @@ PICKS = (
     f"{DATA_RULE} "
     f"From the viewer's taste profile, recommend {MAX_SUGGESTIONS} real, released feature films they "
     "have not seen: never one listed under `exclude`. Vary them (not all from one franchise or "
-    "director). Give each film's common English title, its year of first release, and one short "
-    "sentence on why it suits this viewer."
+    "director). Every film must meet the `constraints`, when there are any. Give each film's common "
+    "English title, its year of first release, and one short sentence on why it suits this viewer."
 )
 
 
-def ask_message(query: str) -> str:
-    return json.dumps({"request": query}, ensure_ascii=False)
+def ask_message(query: str, constraints: dict[str, str | int] | None = None) -> str:
+    data: dict[str, object] = {"request": query}
+    if constraints:
+        data["constraints"] = constraints
+    return json.dumps(data, ensure_ascii=False)
 
 
 def profile_message(
@@ -57,5 +61,10 @@ def profile_message(
     return json.dumps(data, ensure_ascii=False)
 
 
-def picks_message(profile: TasteProfile, exclude: Sequence[str]) -> str:
-    return json.dumps({"taste_profile": profile.model_dump(), "exclude": list(exclude)}, ensure_ascii=False)
+def picks_message(
+    profile: TasteProfile, exclude: Sequence[str], constraints: dict[str, str | int] | None = None
+) -> str:
+    data: dict[str, object] = {"taste_profile": profile.model_dump(), "exclude": list(exclude)}
+    if constraints:
+        data["constraints"] = constraints
+    return json.dumps(data, ensure_ascii=False)

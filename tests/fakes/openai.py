@@ -209,6 +209,7 @@ class FakeOpenAI(LoopbackServer):
         films = self.tmdb.films if self.tmdb else []
         request = str(data.get("request") or json.dumps(data.get("taste_profile") or data))
         excluded = {str(t).lower() for t in data.get("exclude") or []}
+        films = [f for f in films if _meets(f, data.get("constraints") or {})]  # it mostly follows them
         words = {w for w in re.findall(r"[a-z]+", request.lower()) if len(w) > 3}
         named = [f for f in films if words & set(f["title"].lower().split())]
         rng = random.Random(hashlib.sha256(request.encode()).digest())
@@ -222,6 +223,20 @@ class FakeOpenAI(LoopbackServer):
             {"title": title, "year": year, "reason": f"Fits “{request[:60]}”: a {title.split()[-1].lower()} story."}
             for title, year in picks[:8]
         ]
+
+
+def _meets(film: dict[str, Any], constraints: dict[str, Any]) -> bool:
+    """Whether a fake film meets the constraints a request carries (genre, decade, language)."""
+    from tests.fakes.tmdb import GENRES
+
+    genre = constraints.get("genre")
+    if genre is not None and not any(GENRES.get(g) == genre for g in film["genre_ids"]):
+        return False
+    between = str(constraints.get("released_between") or "")
+    if between and not between[:3] == film["release_date"][:3]:
+        return False
+    language = constraints.get("original_language_iso_639_1")
+    return language is None or film.get("original_language") == language
 
 
 def _json(text: str) -> dict[str, Any]:

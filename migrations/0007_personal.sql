@@ -1,4 +1,5 @@
--- What each user tells Marquee about films: a watchlist, and 👍/👎 (the latest click counts).
+-- What each user tells Marquee about films: a watchlist, and 👍/👎 (the latest click counts);
+-- and the filters of the /ask searches they made.
 -- Keyed by TMDB's media type beside the id ('movie' today), so series can join later without
 -- re-keying; films are read from `movies` (where every listed or rated film is stored).
 CREATE TABLE watchlist (
@@ -19,3 +20,6 @@ CREATE TABLE feedback (
     PRIMARY KEY (discord_id, media_type, tmdb_id)
 );
 CREATE INDEX feedback_user_idx ON feedback (discord_id, updated_at DESC);
+
+-- The filters an /ask was asked with (genre, decade, max_runtime, language), so /history runs it again as it was.
+ALTER TABLE search_history ADD COLUMN filters JSONB NOT NULL DEFAULT '{}';

@@ -9,7 +9,7 @@ from typing import Any
 from services.runtime import Services
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.tmdb import FakeTMDB
-from tests.helpers import answer, components, embed, is_ephemeral
+from tests.helpers import answer, components, embed, is_ephemeral, visible_answer
 from tests.test_foryou_history import watch
 from tests.test_similar_semantic import listed
 
@@ -78,3 +78,19 @@ async def test_foryou_filters_hold_for_more_picks_too(
     assert all(films[i]["release_date"].startswith("200") for i in listed(again))
     assert json.loads(llm.completions("suggestions")[-1].user)["constraints"] == {"released_between": "2000 and 2009"}
     assert embed(again)["title"] == "Picked for you"
+
+
+async def test_history_runs_an_ask_again_with_its_filters(
+    bot: Any, emulator: Any, services: Services, llm: FakeOpenAI, tmdb: FakeTMDB
+) -> None:
+    insist_on_everything(llm, tmdb)
+    await answer(emulator, "ask", {"query": "something tonight", "genre": 27, "decade": 1990})
+    await answer(emulator, "ask", {"query": "something tonight"})  # another search: no filters
+    past = await answer(emulator, "history")
+    lines = embed(past)["description"].splitlines()
+    assert "(Horror · 1990s)" in lines[1] and "(" not in lines[0].split("`/ask`", 1)[1].split(" · ")[0]
+    rerun = next(c for c in components(past) if c.get("label", "").startswith("2. "))
+    again = await visible_answer(await emulator.click(past, rerun["custom_id"], user=emulator.bob))
+    films = {f["id"]: f for f in tmdb.films}
+    shown = listed(again)
+    assert shown and all(27 in films[i]["genre_ids"] and films[i]["release_date"].startswith("199") for i in shown)

@@ -15,6 +15,7 @@ from bot.cogs.ask import answer_embed, answer_view
 from bot.cogs.search import results_embed, results_view
 from bot.cogs.semantic import semantic_embed, semantic_view
 from bot.components import MarqueeItem, reported, services_of
+from services.ai.filters import Filters
 from services.db.history import PastSearch
 from services.errors import BadInput, NoResults
 
@@ -55,7 +56,7 @@ class RerunButton(
         user = interaction.user.id
         genres = await services.catalog.genre_names()
         if past.kind == "ask":
-            answer = await services.ask.ask(user, past.query)
+            answer = await services.ask.ask(user, past.query, Filters.stored(past.filters))
             await interaction.followup.send(
                 embed=answer_embed(answer, genres), view=answer_view(answer, genres), ephemeral=True
             )
@@ -82,6 +83,8 @@ def history_embed(searches: list[PastSearch]) -> discord.Embed:
     for number, past in enumerate(searches, start=1):
         when = f"<t:{int(past.created_at.timestamp())}:R>"
         year = f" ({past.year})" if past.year else ""
+        if past.filters:
+            year += f" ({Filters.stored(past.filters).describe()})"
         found = f" · {len(past.movie_ids)} films" if past.kind in ("ask", "semantic") and past.movie_ids else ""
         kind = KIND_NAMES.get(past.kind, past.kind)
         lines.append(

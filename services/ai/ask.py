@@ -102,7 +102,7 @@ class AskService:
         picks = tuple(p for p in picks if p.film.id not in disliked)
         if not picks:
             raise AllDisliked()
-        search_id = await self._save(discord_id, query, picks)
+        search_id = await self._save(discord_id, query, picks, filters)
         return AskAnswer(query, picks, search_id, cached)
 
     async def _answer(self, llm: LLM, query: str, charge: Charge, filters: Filters) -> tuple[Pick, ...]:
@@ -116,13 +116,14 @@ class AskService:
             raise NoMatches()
         return await filters.apply(picks, self._catalog.runtime)
 
-    async def _save(self, discord_id: int, query: str, picks: tuple[Pick, ...]) -> int | None:
+    async def _save(self, discord_id: int, query: str, picks: tuple[Pick, ...], filters: Filters) -> int | None:
         films = [p.film for p in picks]
 
         async def save(conn: asyncpg.Connection) -> int:
             await ensure_user(conn, discord_id)
             await movie_repo.upsert_movies(conn, films)
-            return await history.add_search(conn, discord_id, "ask", query, movie_ids=[f.id for f in films])
+            ids = [f.id for f in films]
+            return await history.add_search(conn, discord_id, "ask", query, movie_ids=ids, filters=filters.saved())
 
         # The answer does not depend on the history row: with the database down it still shows.
         return await self._db.best_effort("an /ask history row", save)

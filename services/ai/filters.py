@@ -8,6 +8,7 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from services.ai.matching import Pick
 from services.errors import BadInput, FilteredOut
@@ -58,6 +59,25 @@ class Filters:
             raise BadInput(f"A longest runtime goes from {low} to {high} minutes.")
         if self.language is not None and not _LANGUAGE.fullmatch(self.language):
             raise BadInput("Pick a language from the list (a two-letter code such as `fr`).")
+
+    @classmethod
+    def stored(cls, data: dict[str, Any]) -> Filters:
+        """Filters as `saved()` stored them with a search (unknown keys ignored)."""
+        return cls(**{name: data[name] for name in ("genre", "decade", "max_runtime", "language") if name in data})
+
+    def saved(self) -> dict[str, Any]:
+        """What is stored with a search: only the filters given."""
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+    def describe(self) -> str:
+        """'Horror · 1990s · ≤ 90 min · fr', for /history."""
+        parts = [
+            GENRES[self.genre] if self.genre is not None else "",
+            f"{self.decade}s" if self.decade is not None else "",
+            f"≤ {self.max_runtime} min" if self.max_runtime is not None else "",
+            self.language or "",
+        ]
+        return " · ".join(part for part in parts if part)
 
     @property
     def any(self) -> bool:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 
@@ -25,6 +27,7 @@ class PastSearch:
     year: int | None
     created_at: datetime
     movie_ids: tuple[int, ...] = ()  # what an /ask matched
+    filters: dict[str, Any] = field(default_factory=dict)  # an /ask's (see services/ai/filters.py)
 
 
 async def mark_watched(conn: asyncpg.Connection, discord_id: int, movie_id: int) -> bool:
@@ -77,21 +80,23 @@ async def add_search(
     *,
     year: int | None = None,
     movie_ids: Sequence[int] = (),
+    filters: dict[str, Any] | None = None,
 ) -> int:
     """Record a search; returns its id."""
     search_id = await conn.fetchval(
-        "INSERT INTO search_history (discord_id, kind, query, year, movie_ids) VALUES ($1, $2, $3, $4, $5)"
-        " RETURNING id",
+        "INSERT INTO search_history (discord_id, kind, query, year, movie_ids, filters)"
+        " VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING id",
         discord_id,
         kind,
         query,
         year,
         list(movie_ids),
+        json.dumps(filters or {}),
     )
     return int(search_id)
 
 
-_PAST = "id, kind, query, year, created_at, movie_ids"
+_PAST = "id, kind, query, year, created_at, movie_ids, filters"
 
 
 async def any_search(conn: asyncpg.Connection, search_id: int) -> PastSearch | None:
@@ -101,7 +106,15 @@ async def any_search(conn: asyncpg.Connection, search_id: int) -> PastSearch | N
 
 
 def _past(row: asyncpg.Record) -> PastSearch:
-    return PastSearch(row["id"], row["kind"], row["query"], row["year"], row["created_at"], tuple(row["movie_ids"]))
+    return PastSearch(
+        row["id"],
+        row["kind"],
+        row["query"],
+        row["year"],
+        row["created_at"],
+        tuple(row["movie_ids"]),
+        json.loads(row["filters"]),
+    )
 
 
 async def get_search(conn: asyncpg.Connection, discord_id: int, search_id: int) -> PastSearch | None:
@@ -117,10 +130,10 @@ async def recent_searches(conn: asyncpg.Connection, discord_id: int, limit: int)
     rows = await conn.fetch(
         f"""
         SELECT {_PAST} FROM (
-            SELECT DISTINCT ON (kind, lower(btrim(query)), year) {_PAST}
+            SELECT DISTINCT ON (kind, lower(btrim(query)), year, filters) {_PAST}
             FROM (SELECT {_PAST} FROM search_history WHERE discord_id = $1
                   ORDER BY created_at DESC, id DESC LIMIT $2 * 20) recent
-            ORDER BY kind, lower(btrim(query)), year, created_at DESC, id DESC
+            ORDER BY kind, lower(btrim(query)), year, filters, created_at DESC, id DESC
         ) latest
         ORDER BY created_at DESC, id DESC LIMIT $2
         """,

@@ -233,7 +233,7 @@ def _meets(film: dict[str, Any], constraints: dict[str, Any]) -> bool:
     if genre is not None and not any(GENRES.get(g) == genre for g in film["genre_ids"]):
         return False
     between = str(constraints.get("released_between") or "")
-    if between and not between[:3] == film["release_date"][:3]:
+    if between and between[:3] != film["release_date"][:3]:
         return False
     language = constraints.get("original_language_iso_639_1")
     return language is None or film.get("original_language") == language

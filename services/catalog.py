@@ -112,6 +112,16 @@ class MovieCatalog:
                 await self.on_change([details.id])
         return details
 
+    async def known(self, movie_ids: Sequence[int]) -> list[MovieSummary]:
+        """The films, in order, from the catalogue we keep; TMDB (cached) only for those it lacks
+        (MovieNotFound for an id TMDB does not have either)."""
+        async with self._db.connection() as conn:
+            stored = await movie_repo.by_ids(conn, movie_ids)
+        missing = [i for i in movie_ids if i not in stored]
+        fetched = await asyncio.gather(*(self.details(i) for i in missing))
+        stored.update({f.id: f.summary for f in fetched})
+        return [stored[i] for i in movie_ids]
+
     async def runtime(self, movie_id: int) -> int | None:
         """A film's runtime in minutes, None when TMDB does not know it."""
         return (await self.details(movie_id)).runtime

@@ -4,7 +4,6 @@ history (its taste profile and its re-ranking)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from services.catalog import MovieCatalog
@@ -26,12 +25,12 @@ class FeedbackService:
     async def record(self, discord_id: int, movie_ids: Sequence[int], verdict: int) -> list[MovieSummary]:
         """Record 👍 (`repo.LIKE`) or 👎 (`repo.DISLIKE`) for the films; returns them."""
         ids = list(dict.fromkeys(movie_ids))[:MAX_AT_ONCE]
-        films = await asyncio.gather(*(self._catalog.details(movie_id) for movie_id in ids))
+        films = await self._catalog.known(ids)
         async with self._db.transaction() as conn:
             await ensure_user(conn, discord_id)
-            await movie_repo.upsert_movies(conn, [f.summary for f in films])  # the verdicts are read with `movies`
+            await movie_repo.upsert_movies(conn, films)  # the verdicts are read with `movies`
             await repo.set_verdict(conn, discord_id, [f.id for f in films], verdict)
-        return [f.summary for f in films]
+        return films
 
     async def disliked(self, discord_id: int) -> set[int]:
         """The films the user 👎'd; none when the database is away (their results still show)."""

@@ -131,9 +131,7 @@ async def open_services(
             circuit, settings.ai_daily_free_quota, metrics, has_pro=billing.has_pro, upsell=billing.enabled
         )
         feedback = FeedbackService(db, catalog)
-        similarity = SimilarityService(
-            embeddings, db=db, catalog=catalog, cache=cache, limits=limits, metrics=metrics, feedback=feedback
-        )
+        similarity = SimilarityService(embeddings, db=db, catalog=catalog, cache=cache, limits=limits, metrics=metrics)
         yield Services(
             settings=settings,
             db=db,

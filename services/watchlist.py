@@ -49,10 +49,10 @@ class WatchlistService:
         return Change(film.summary, added)
 
     async def remove(self, discord_id: int, movie_id: int) -> Change:
-        film = await self._catalog.details(movie_id)
+        (film,) = await self._catalog.known([movie_id])
         async with self._db.transaction() as conn:
             removed = await repo.remove(conn, discord_id, film.id)
-        return Change(film.summary, removed)
+        return Change(film, removed)
 
     async def contains(self, discord_id: int, movie_id: int) -> bool:
         async with self._db.connection() as conn:

@@ -22,7 +22,7 @@ from services.ai.matching import Pick
 from services.cache import Cache
 from services.catalog import MovieCatalog, clean_query
 from services.db import embeddings as store
-from services.db import history
+from services.db import feedback, history
 from services.db import movies as movie_repo
 from services.db.pool import Database
 from services.db.users import ensure_user
@@ -37,7 +37,6 @@ from services.errors import (
     NoSimilar,
     NoWords,
 )
-from services.feedback import FeedbackService
 from services.metrics import Metrics
 from services.text import fold, same_question
 from services.tmdb.models import MovieDetails, MovieSummary
@@ -82,10 +81,8 @@ class SimilarityService:
         cache: Cache,
         limits: UserLimits,
         metrics: Metrics,
-        feedback: FeedbackService,
     ) -> None:
         self.embeddings = embeddings
-        self._feedback = feedback
         self._db = db
         self._catalog = catalog
         self._cache = cache
@@ -194,7 +191,8 @@ class SimilarityService:
         """What the user never sees here: the films they watched or 👎'd."""
         async with self._db.connection() as conn:
             watched = await history.watched_ids(conn, discord_id)
-        return [*watched, *(await self._feedback.disliked(discord_id) - set(watched))]
+            disliked = await feedback.disliked_ids(conn, discord_id)
+        return list(dict.fromkeys([*watched, *disliked]))
 
 
 def rank_by_taste(

@@ -31,7 +31,7 @@ from aiohttp import web
 from tests.fakes.embeddings import FakeEmbeddings
 from tests.fakes.openai_errors import error, fault_response
 from tests.fakes.server import Fault, LoopbackServer, take
-from tests.fakes.tmdb import FakeTMDB
+from tests.fakes.tmdb import GENRES, FakeTMDB
 
 STRICT_UNSUPPORTED = {"minLength", "maxLength", "patternProperties", "unevaluatedProperties", "propertyNames"}
 
@@ -227,8 +227,6 @@ class FakeOpenAI(LoopbackServer):
 
 def _meets(film: dict[str, Any], constraints: dict[str, Any]) -> bool:
     """Whether a fake film meets the constraints a request carries (genre, decade, language)."""
-    from tests.fakes.tmdb import GENRES
-
     genre = constraints.get("genre")
     if genre is not None and not any(GENRES.get(g) == genre for g in film["genre_ids"]):
         return False

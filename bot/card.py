@@ -29,6 +29,7 @@ from bot.embeds import (
     runtime_text,
 )
 from services.errors import DatabaseUnavailable
+from services.personal.settings import Preferences
 from services.runtime import Services
 from services.tmdb.models import ImageConfig, MovieDetails, MovieSummary, Provider, WatchProviders
 
@@ -36,12 +37,18 @@ OVERVIEW_MAX = 1500
 SELECT_MAX = 25
 
 
-def film_card(film: MovieDetails, images: ImageConfig, region: str) -> discord.Embed:
-    """The card as seen from `region` (ISO 3166-1): its release date, certification and offers."""
+def film_card(film: MovieDetails, images: ImageConfig, prefs: Preferences) -> discord.Embed:
+    """The card as its viewer sees it: their region's release date, certification and offers
+    (their services first), the overview and tagline hidden in spoiler mode."""
     summary = film.summary
+    region = prefs.region
     regional = film.in_region(region)
     overview = md(summary.overview, OVERVIEW_MAX) if summary.overview else "No overview on TMDB yet."
-    description = f"*{md(film.tagline, 200)}*\n\n{overview}" if film.tagline else overview
+    tagline = f"*{md(film.tagline, 200)}*" if film.tagline else ""
+    if prefs.spoilers:  # hidden until clicked
+        overview = f"||{overview}||" if summary.overview else overview
+        tagline = f"||{tagline}||" if tagline else ""
+    description = f"{tagline}\n\n{overview}" if tagline else overview
     embed = discord.Embed(
         title=md(summary.label, TITLE_MAX),
         url=TMDB_MOVIE_URL.format(id=film.id),
@@ -73,22 +80,36 @@ def film_card(film: MovieDetails, images: ImageConfig, region: str) -> discord.E
             f"{md(c.name, 80)} as {md(c.character, 80)}" if c.character else md(c.name, 80) for c in film.cast[:5]
         )
         embed.add_field(name="Cast", value=cast, inline=False)
-    embed.add_field(name=f"Where to watch ({region})", value=_where_to_watch(regional.providers), inline=False)
+    embed.add_field(
+        name=f"Where to watch ({region})", value=_where_to_watch(regional.providers, prefs.services), inline=False
+    )
     embed.set_footer(text="Data: TMDB · Where to watch: JustWatch")
     return fit(embed)
 
 
-def _providers(kind: str, providers: tuple[Provider, ...]) -> str | None:
-    return f"**{kind}:** {', '.join(md(p.name, 60) for p in providers[:8])}" if providers else None
+def _providers(kind: str, providers: Sequence[Provider], mine: Sequence[int] = ()) -> str | None:
+    names = [("✅ " if p.id in mine else "") + md(p.name, 60) for p in providers[:8]]
+    return f"**{kind}:** {', '.join(names)}" if providers else None
 
 
-def _where_to_watch(providers: WatchProviders) -> str:
+def _where_to_watch(providers: WatchProviders, mine: Sequence[int]) -> str:
+    """The offers, the viewer's services first and ✅; when none of theirs streams it, where
+    to rent or buy it instead."""
     if providers.empty:
         return "Not streaming, renting or selling here as far as JustWatch knows."
-    lines = [
+    streaming = sorted(providers.flatrate, key=lambda p: p.id not in mine)
+    lines = []
+    if mine and not providers.streams_on(mine):
+        elsewhere = list(dict.fromkeys(md(p.name, 60) for p in (*providers.rent, *providers.buy)))
+        lines.append(
+            f"Not on your services — rent or buy at: {', '.join(elsewhere[:8])}"
+            if elsewhere
+            else "Not on your services."
+        )
+    lines += [
         line
         for line in (
-            _providers("Stream", providers.flatrate),
+            _providers("Stream", streaming, mine),
             _providers("Rent", providers.rent),
             _providers("Buy", providers.buy),
         )
@@ -225,11 +246,12 @@ async def send_own_card(interaction: discord.Interaction, movie_id: int) -> None
     watchlist for a film they listed)."""
     await interaction.response.defer(ephemeral=True, thinking=True)
     services = services_of(interaction)
-    film = await services.catalog.details(movie_id)
+    prefs = await services.user_settings.get(interaction.user.id)
+    film = await services.catalog.details(movie_id, locale=prefs.locale)
     images = await services.catalog.image_config()
     listed = await listed_by(services, interaction.user.id, film.id)
     await interaction.followup.send(
-        embed=film_card(film, images, services.settings.tmdb_region),
+        embed=film_card(film, images, prefs),
         view=card_view(film, listed=listed),
         ephemeral=True,
     )

@@ -35,6 +35,7 @@ EXTENSIONS = (
     "bot.cogs.semantic",
     "bot.cogs.watched",
     "bot.cogs.watchlist.cog",
+    "bot.cogs.settings.cog",
     "bot.cogs.billing",
     "bot.cogs.meta",
 )

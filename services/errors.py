@@ -369,3 +369,31 @@ class NoSimilar(MarqueeError):
     @property
     def user_message(self) -> str:
         return f"I have no films like {_quote(self.label)} to suggest yet. Try `/ask` with what you liked about it."
+
+
+class NotARegion(MarqueeError):
+    def __init__(self, text: str) -> None:
+        super().__init__(f"not a region: {text!r}")
+        self.text = text
+
+    @property
+    def user_message(self) -> str:
+        return f"“{_quote(self.text, 40)}” isn't a region TMDB has streaming data for; pick one from the list."
+
+
+class NotALanguage(MarqueeError):
+    def __init__(self, text: str) -> None:
+        super().__init__(f"not a language: {text!r}")
+        self.text = text
+
+    @property
+    def user_message(self) -> str:
+        return f"“{_quote(self.text, 40)}” isn't a language TMDB translates into; pick one from the list."
+
+
+class NoServicesChosen(MarqueeError):
+    """`only_my_services` asked for by someone who has not said which services they have."""
+
+    @property
+    def user_message(self) -> str:
+        return "You haven't picked your streaming services yet: choose them in `/settings`, then try again."

@@ -29,9 +29,12 @@ from services.embeddings.pipeline import EmbeddingQueue, EmbeddingService
 from services.embeddings.search import SimilarityService
 from services.feedback import FeedbackService
 from services.metrics import Metrics
+from services.personal.my_services import MyServices
+from services.personal.settings import UserSettingsService
 from services.redis_circuit import RedisCircuit
 from services.searches import SearchService
 from services.tmdb.client import RetryPolicy, TMDBClient
+from services.tmdb.reference import Locale
 from services.watch import WatchService
 from services.watchlist import WatchlistService
 
@@ -52,6 +55,8 @@ class Services:
     catalog: MovieCatalog
     watch: WatchService
     watchlist: WatchlistService
+    user_settings: UserSettingsService
+    my_services: MyServices
     feedback: FeedbackService
     searches: SearchService
     circuit: RedisCircuit
@@ -143,6 +148,7 @@ async def open_services(
             catalog=catalog,
             watch=WatchService(db, catalog),
             watchlist=WatchlistService(db, catalog),
+            user_settings=UserSettingsService(db, tmdb, Locale(settings.tmdb_region, settings.tmdb_language)),
             feedback=feedback,
             searches=SearchService(db, catalog),
             circuit=circuit,
@@ -157,10 +163,9 @@ async def open_services(
                 limits=limits,
                 metrics=metrics,
                 feedback=feedback,
-                region=settings.tmdb_region,
-                language=settings.tmdb_language,
             ),
-            foryou=ForYouService(llm, catalog=catalog, db=db, limits=limits, rerank=similarity.rerank),
+            foryou=ForYouService(llm, catalog=catalog, db=db, limits=limits, cache=cache, rerank=similarity.rerank),
+            my_services=MyServices(catalog),
             billing=billing,
             embeddings=embeddings,
             similarity=similarity,

@@ -12,6 +12,7 @@ from services.db.pool import Database
 from services.db.users import ensure_user
 from services.errors import BadInput
 from services.tmdb.models import MoviePage
+from services.tmdb.reference import Locale
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,11 @@ class SearchService:
         self._db = db
         self._catalog = catalog
 
-    async def title_search(self, discord_id: int, text: str, year: int | None = None) -> SearchResults:
+    async def title_search(
+        self, discord_id: int, text: str, year: int | None = None, locale: Locale | None = None
+    ) -> SearchResults:
         query = clean_query(text)
-        page = await self._catalog.search(query, year=year)
+        page = await self._catalog.search(query, year=year, locale=locale)
 
         async def save(conn: asyncpg.Connection) -> int:
             await ensure_user(conn, discord_id)
@@ -56,11 +59,11 @@ class SearchService:
             raise BadInput("That search is no longer in the history; run it again by hand.")
         return past
 
-    async def page(self, discord_id: int, search_id: int, page: int) -> SearchResults:
+    async def page(self, discord_id: int, search_id: int, page: int, locale: Locale | None = None) -> SearchResults:
         """Another page of a search the user ran (paging buttons carry only the row's id)."""
         async with self._db.connection() as conn:
             past = await history.get_search(conn, discord_id, search_id)
         if past is None or past.kind != "search":
             raise BadInput("That search is no longer in your history; run `/search` again.")
-        results = await self._catalog.search(past.query, year=past.year, page=page)
+        results = await self._catalog.search(past.query, year=past.year, page=page, locale=locale)
         return SearchResults(past.query, past.year, results, search_id)

@@ -10,6 +10,7 @@ T = TypeVar("T")
 
 EPHEMERAL = 1 << 6
 COMMAND_NAMES = {
+    "settings",
     "watchlist",
     "browse",
     "movie",

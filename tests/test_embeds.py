@@ -8,6 +8,7 @@ import discord
 
 from bot import card as cards
 from bot import embeds
+from services.personal.settings import Preferences
 from services.tmdb.models import ImageConfig, MovieDetails, MoviePage
 from tests.fakes.tmdb import make_details, make_film
 
@@ -33,7 +34,7 @@ def within_limits(embed: discord.Embed) -> None:
 
 
 def test_an_oversized_film_card_is_clamped() -> None:
-    card = cards.film_card(oversized_details(), IMAGES, "US")
+    card = cards.film_card(oversized_details(), IMAGES, Preferences("US", "en-US"))
     within_limits(card)
     assert card.title is not None and card.title.endswith("…")
     assert card.description is not None and card.description.endswith("…")
@@ -49,7 +50,7 @@ def test_an_oversized_list_is_clamped() -> None:
 
 def test_a_film_with_no_data_still_renders() -> None:
     film = MovieDetails.from_tmdb({"id": 7, "title": None, "release_date": "", "genres": None})
-    card = cards.film_card(film, IMAGES, "US")
+    card = cards.film_card(film, IMAGES, Preferences("US", "en-US"))
     assert card.title == "TMDB film 7"
     assert card.description == "No overview on TMDB yet."
     assert card.image.url is None
@@ -64,10 +65,10 @@ def test_the_card_shows_the_regions_date_certification_and_offers() -> None:
         ("US", "PG-13", released, "RentAll"),
         ("GB", "15", released + timedelta(days=30), "ITVX"),  # in cinemas there a month later; on ITVX
     ):
-        card = cards.film_card(details, IMAGES, region)
+        card = cards.film_card(details, IMAGES, Preferences(region, "en-US"))
         fields = {f.name: f.value or "" for f in card.fields}
         assert fields["Certification"] == certification and fields["Released"] == embeds.date_text(when)
         assert offers in fields[f"Where to watch ({region})"]
-    nowhere = {f.name: f.value for f in cards.film_card(details, IMAGES, "FR").fields}
+    nowhere = {f.name: f.value for f in cards.film_card(details, IMAGES, Preferences("FR", "en-US")).fields}
     assert "Certification" not in nowhere and nowhere["Released"] == embeds.date_text(released)
     assert nowhere["Where to watch (FR)"] == "Not streaming, renting or selling here as far as JustWatch knows."

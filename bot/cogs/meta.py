@@ -41,6 +41,11 @@ HELP_LINES = (
     HelpLine("history", "Your last 10 searches; a button runs any of them again."),
     HelpLine("watched", "Mark a film as watched; without a title, your watch history.", "title: Parasite"),
     HelpLine("watchlist", "Films you mean to watch, to sort and open; add one with + Watchlist on any card."),
+    HelpLine(
+        "settings",
+        "Your region, language, streaming services, spoiler mode and availability alerts.",
+        "region: United Kingdom (GB)",
+    ),
     HelpLine("upgrade", "Marquee Pro: the checkout link comes by DM."),
     HelpLine("plan", "Your plan, its renewal date, and a button to manage billing."),
     HelpLine("help", "This list."),

@@ -26,12 +26,13 @@ class Movies(commands.Cog):
     @app_commands.autocomplete(title=film_titles)
     async def movie(self, interaction: discord.Interaction[MarqueeBot], title: app_commands.Range[str, 1, 200]) -> None:
         await interaction.response.defer(thinking=True)
-        catalog = self.bot.services.catalog
-        resolved = await catalog.resolve(title)
-        images = await catalog.image_config()
-        genres = await catalog.genre_names() if resolved.others else {}
+        services = self.bot.services
+        prefs = await services.user_settings.get(interaction.user.id)  # the card is made for who asked
+        resolved = await services.catalog.resolve(title, prefs.locale)
+        images = await services.catalog.image_config()
+        genres = await services.catalog.genre_names() if resolved.others else {}
         await interaction.followup.send(
-            embed=film_card(resolved.film, images, self.bot.settings.tmdb_region),
+            embed=film_card(resolved.film, images, prefs),
             view=card_view(resolved.film, resolved.others, genres),
         )
 

@@ -12,6 +12,8 @@ from discord.ext import commands
 from bot import embeds
 from bot.card import list_view
 from bot.components import MarqueeItem, page_button, page_buttons, reported, services_of
+from bot.rerun import rerunnable
+from services.db.history import PastSearch
 from services.errors import NoResults
 from services.searches import SearchResults
 
@@ -41,7 +43,8 @@ class SearchPageButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer()
         services = services_of(interaction)
-        results = await services.searches.page(interaction.user.id, self.search_id, self.page)
+        prefs = await services.user_settings.get(interaction.user.id)
+        results = await services.searches.page(interaction.user.id, self.search_id, self.page, prefs.locale)
         genres = await services.catalog.genre_names()
         await interaction.edit_original_response(
             embed=results_embed(results, genres), view=results_view(results, interaction.user.id, genres)
@@ -83,14 +86,27 @@ class Search(commands.Cog):
         year: app_commands.Range[int, 1870, 2100] | None = None,
     ) -> None:
         await interaction.response.defer(thinking=True)
-        services = self.bot.services
-        results = await services.searches.title_search(interaction.user.id, query, year)
-        if not results.page.results:
-            raise NoResults(results.shown)
-        genres = await services.catalog.genre_names()
-        await interaction.followup.send(
-            embed=results_embed(results, genres), view=results_view(results, interaction.user.id, genres)
-        )
+        await send_results(interaction, query, year)
+
+
+async def send_results(
+    interaction: discord.Interaction, query: str, year: int | None, *, ephemeral: bool = False
+) -> None:
+    services = services_of(interaction)
+    user = interaction.user.id
+    prefs = await services.user_settings.get(user)
+    results = await services.searches.title_search(user, query, year, prefs.locale)
+    if not results.page.results:
+        raise NoResults(results.shown)
+    genres = await services.catalog.genre_names()
+    await interaction.followup.send(
+        embed=results_embed(results, genres), view=results_view(results, user, genres), ephemeral=ephemeral
+    )
+
+
+@rerunnable("search")
+async def rerun_search(interaction: discord.Interaction, past: PastSearch) -> None:
+    await send_results(interaction, past.query, past.year, ephemeral=True)
 
 
 async def setup(bot: MarqueeBot) -> None:

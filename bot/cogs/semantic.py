@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -11,24 +11,61 @@ from discord.ext import commands
 from bot import embeds
 from bot.card import list_view
 from bot.cogs.feedback.buttons import list_feedback_buttons
+from bot.components import services_of
 from bot.gate import pro_command
-from services.embeddings.search import SemanticAnswer
+from bot.my_services import DESCRIBE, noted
+from bot.rerun import RerunButton, rerunnable
+from services.db.history import PastSearch
+from services.embeddings.search import Hit, SemanticAnswer
+from services.personal.my_services import OnMyServices
 from services.runtime import Services
 
 if TYPE_CHECKING:
     from bot.client import MarqueeBot
 
 
-def semantic_embed(answer: SemanticAnswer, genres: dict[int, str]) -> discord.Embed:
+def semantic_embed(
+    answer: SemanticAnswer, genres: dict[int, str], narrowed: OnMyServices[Hit] | None = None
+) -> discord.Embed:
+    hits = narrowed.films if narrowed else answer.hits
     title = f"Films about “{embeds.md(answer.query, 80)}”"
-    footer = f"Search by meaning over the catalogue, nearest first · {len(answer.hits)} films · Data: TMDB"
-    return embeds.ranked_list(title, [h.film for h in answer.hits], genres, footer=footer)
+    footer = f"Search by meaning over the catalogue, nearest first · {len(hits)} films · Data: TMDB"
+    return noted(embeds.ranked_list(title, [h.film for h in hits], genres, footer=footer), narrowed)
 
 
-def semantic_view(answer: SemanticAnswer, genres: dict[int, str]) -> discord.ui.View:
-    return list_view(
-        list_feedback_buttons(), [h.film for h in answer.hits], f"semantic_{answer.search_id or 0}", genres
+def semantic_view(
+    answer: SemanticAnswer, genres: dict[int, str], narrowed: OnMyServices[Hit] | None = None
+) -> discord.ui.View:
+    hits = narrowed.films if narrowed else answer.hits
+    buttons: list[discord.ui.Item[Any]] = list_feedback_buttons()
+    if narrowed is not None and narrowed.few and answer.search_id is not None:
+        buttons.append(RerunButton(answer.search_id, label="Show all"))
+    return list_view(buttons, [h.film for h in hits], f"semantic_{answer.search_id or 0}", genres)
+
+
+async def send_semantic(
+    interaction: discord.Interaction, query: str, *, mine: bool = False, ephemeral: bool = False
+) -> None:
+    services = services_of(interaction)
+    answer = await services.similarity.semantic(interaction.user.id, query)
+    narrowed = None
+    if mine:
+        prefs = await services.user_settings.get(interaction.user.id)
+        narrowed = await services.my_services.only(answer.hits, lambda h: h.film.id, prefs)
+    genres = await services.catalog.genre_names()
+    await interaction.followup.send(
+        embed=semantic_embed(answer, genres, narrowed),
+        view=semantic_view(answer, genres, narrowed),
+        ephemeral=ephemeral,
     )
+
+
+@rerunnable("semantic")
+async def rerun_semantic(interaction: discord.Interaction, past: PastSearch) -> None:
+    services = services_of(interaction)
+    services.embeddings.require()
+    await services.billing.require_pro(interaction.user.id, "semantic")
+    await send_semantic(interaction, past.query, ephemeral=True)
 
 
 def ai_configured(services: Services) -> None:
@@ -40,13 +77,15 @@ class Semantic(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="semantic", description="Search films by meaning, e.g. films about obsession (Pro)")
-    @app_commands.describe(query="What the film is about, in a few words")
+    @app_commands.describe(query="What the film is about, in a few words", only_my_services=DESCRIBE)
     @pro_command(requires=ai_configured)
-    async def semantic(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 200]) -> None:
-        services = self.bot.services
-        answer = await services.similarity.semantic(interaction.user.id, query)
-        genres = await services.catalog.genre_names()
-        await interaction.followup.send(embed=semantic_embed(answer, genres), view=semantic_view(answer, genres))
+    async def semantic(
+        self,
+        interaction: discord.Interaction,
+        query: app_commands.Range[str, 1, 200],
+        only_my_services: bool = False,
+    ) -> None:
+        await send_semantic(interaction, query, mine=only_my_services)
 
 
 async def setup(bot: MarqueeBot) -> None:

@@ -1,7 +1,7 @@
 """/ask: a request in plain words, answered by the LLM and matched to real TMDB films.
 
-An answer is cached for a day by the normalised question, the model, the region and the
-language: the same question again costs no LLM call and no quota. Concurrent identical cold
+An answer is cached for a day by the normalised question, the model, the asker's region and
+language (and the filters): the same question again costs no LLM call and no quota. Concurrent identical cold
 questions share one flight (in this process, and across processes through the cache's lock).
 """
 
@@ -29,6 +29,7 @@ from services.errors import AIBadAnswer, AllDisliked, NoMatches
 from services.feedback import FeedbackService
 from services.metrics import Metrics
 from services.text import same_question
+from services.tmdb.reference import Locale
 
 ANSWER_TTL = 24 * 3600.0
 ANSWER_VERSION = 2  # bump when the prompt or the answer's shape changes: old answers then miss
@@ -54,8 +55,6 @@ class AskService:
         limits: UserLimits,
         metrics: Metrics,
         feedback: FeedbackService,
-        region: str,
-        language: str,
     ) -> None:
         self._llm = llm
         self._cache = cache
@@ -64,23 +63,22 @@ class AskService:
         self._limits = limits
         self._metrics = metrics
         self._feedback = feedback
-        self._scope = f"{region}:{language}"
 
     def ensure_enabled(self) -> LLM:
         """The LLM, or AIDisabled (instant: commands check it before they defer)."""
         return require_llm(self._llm)
 
-    def answer_key(self, query: str, filters: Filters = NO_FILTERS) -> str:
+    def answer_key(self, query: str, locale: Locale, filters: Filters = NO_FILTERS) -> str:
         llm = self.ensure_enabled()
-        text = f"{same_question(query)}\n{llm.model}\n{self._scope}\n{filters.key()}"
+        text = f"{same_question(query)}\n{llm.model}\n{locale.region}:{locale.language}\n{filters.key()}"
         digest = hashlib.sha256(text.encode()).hexdigest()[:32]
         return f"ai:ask:v{ANSWER_VERSION}:{digest}"
 
-    async def ask(self, discord_id: int, text: str, filters: Filters = NO_FILTERS) -> AskAnswer:
+    async def ask(self, discord_id: int, text: str, locale: Locale, filters: Filters = NO_FILTERS) -> AskAnswer:
         llm = self.ensure_enabled()
         query = clean_query(text)
         await self._limits.admit(discord_id)
-        key = self.answer_key(query, filters)
+        key = self.answer_key(query, locale, filters)
         # A warm answer is read first so that it never touches the quota.
         hit = await self._cache.get(key, PICKS_CODEC)
         cached = hit is not None
@@ -91,7 +89,7 @@ class AskService:
                 picks, loaded = await self._cache.get_or_load(
                     key,
                     ANSWER_TTL,
-                    lambda: self._answer(llm, query, charge, filters),
+                    lambda: self._answer(llm, query, charge, filters, locale),
                     PICKS_CODEC,
                     lock_seconds=llm.policy.deadline + 5,
                 )
@@ -102,26 +100,28 @@ class AskService:
         picks = tuple(p for p in picks if p.film.id not in disliked)
         if not picks:
             raise AllDisliked()
-        search_id = await self._save(discord_id, query, picks, filters)
+        search_id = await self._save(discord_id, query, picks, filters, locale)
         return AskAnswer(query, picks, search_id, cached)
 
-    async def _answer(self, llm: LLM, query: str, charge: Charge, filters: Filters) -> tuple[Pick, ...]:
+    async def _answer(self, llm: LLM, query: str, charge: Charge, filters: Filters, locale: Locale) -> tuple[Pick, ...]:
         message = prompts.ask_message(query, filters.constraints())
         answer = await llm.structured("ask", prompts.ASK, message, Suggestions, charge=charge)
         suggestions = answer.suggestions[:MAX_SUGGESTIONS]
         if not suggestions:
             raise AIBadAnswer("empty")
-        picks = await match_suggestions(self._catalog, suggestions)
+        picks = await match_suggestions(self._catalog, suggestions, locale)
         if not picks:
             raise NoMatches()
         return await filters.apply(picks, self._catalog.runtime)
 
-    async def _save(self, discord_id: int, query: str, picks: tuple[Pick, ...], filters: Filters) -> int | None:
+    async def _save(
+        self, discord_id: int, query: str, picks: tuple[Pick, ...], filters: Filters, locale: Locale
+    ) -> int | None:
         films = [p.film for p in picks]
 
         async def save(conn: asyncpg.Connection) -> int:
             await ensure_user(conn, discord_id)
-            await movie_repo.upsert_movies(conn, films)
+            await movie_repo.upsert_movies(conn, films, keep_existing=not self._catalog.speaks(locale))
             ids = [f.id for f in films]
             return await history.add_search(conn, discord_id, "ask", query, movie_ids=ids, filters=filters.saved())
 

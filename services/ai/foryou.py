@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from services.ai import prompts
 from services.ai.budget import Charge, UserLimits
@@ -23,13 +23,15 @@ from services.ai.filters import NO_FILTERS, Filters
 from services.ai.llm import LLM, require_llm
 from services.ai.matching import Pick, match_suggestions
 from services.ai.schemas import MAX_SUGGESTIONS, Suggestions, TasteProfile
+from services.cache import Cache
 from services.catalog import MovieCatalog
 from services.db import feedback, history, profiles
 from services.db import movies as movie_repo
 from services.db.feedback import DISLIKE, LIKE
 from services.db.pool import Database
 from services.db.users import ensure_user
-from services.errors import AIBadAnswer, NoMatches, NoNewPicks, NoProfile, NotEnoughHistory
+from services.errors import AIBadAnswer, NoMatches, NoNewPicks, NoProfile, NotEnoughHistory, OutOfDate
+from services.tmdb.reference import Locale
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ RECENT_SEARCHES = 20
 RECENT_WATCHED = 50
 RECENT_VERDICTS = 50
 SHOWN_DAYS = 7
+LAST_TTL = 24 * 3600.0  # "Show all" of a batch narrowed to the user's services works this long
+PICKS_CODEC = TypeAdapter(tuple[Pick, ...])
 
 
 @dataclass(frozen=True)
@@ -95,8 +99,10 @@ class ForYouService:
         catalog: MovieCatalog,
         db: Database,
         limits: UserLimits,
+        cache: Cache,
         rerank: Rerank = as_suggested,
     ) -> None:
+        self._cache = cache
         self._llm = llm
         self._catalog = catalog
         self._db = db
@@ -106,7 +112,7 @@ class ForYouService:
     def ensure_enabled(self) -> LLM:
         return require_llm(self._llm)
 
-    async def picks(self, discord_id: int, filters: Filters = NO_FILTERS) -> ForYouPicks:
+    async def picks(self, discord_id: int, filters: Filters = NO_FILTERS, locale: Locale | None = None) -> ForYouPicks:
         llm = self.ensure_enabled()
         await self._limits.admit(discord_id)
         past = await self._history(discord_id)
@@ -114,14 +120,24 @@ class ForYouService:
             raise NotEnoughHistory(past.size, MIN_HISTORY)
         async with self._limits.charge(discord_id) as charge:
             profile, reused = await self._profile(llm, discord_id, past, charge)
-            picks = await self._recommend(llm, profile, past, charge, filters)
+            picks = await self._recommend(llm, profile, past, charge, filters, locale)
 
         async def remember(conn: asyncpg.Connection) -> None:
-            await movie_repo.upsert_movies(conn, [p.film for p in picks])
+            await movie_repo.upsert_movies(
+                conn, [p.film for p in picks], keep_existing=not self._catalog.speaks(locale)
+            )
             await profiles.mark_shown(conn, discord_id, [p.film.id for p in picks])
 
         await self._db.best_effort("/foryou picks shown", remember)
+        await self._cache.set(f"ai:foryou:last:{discord_id}", picks, LAST_TTL, PICKS_CODEC)
         return ForYouPicks(picks, profile, reused)
+
+    async def last_picks(self, discord_id: int) -> tuple[Pick, ...]:
+        """The user's latest batch, whole (OutOfDate once it is gone: a day later, or Redis away)."""
+        picks = await self._cache.get(f"ai:foryou:last:{discord_id}", PICKS_CODEC)
+        if picks is None:
+            raise OutOfDate("button")
+        return picks
 
     async def profile(self, discord_id: int) -> TasteProfile:
         """The stored taste profile ("Why these?"); NoProfile before the first /foryou."""
@@ -161,7 +177,7 @@ class ForYouService:
         return profile, False
 
     async def _recommend(
-        self, llm: LLM, profile: TasteProfile, past: History, charge: Charge, filters: Filters
+        self, llm: LLM, profile: TasteProfile, past: History, charge: Charge, filters: Filters, locale: Locale | None
     ) -> tuple[Pick, ...]:
         watched_titles = [w.title for w in past.watched]
         disliked_titles = [v.title for v in past.verdicts if v.verdict == DISLIKE]
@@ -170,7 +186,7 @@ class ForYouService:
         answer = await llm.structured("foryou", prompts.PICKS, message, Suggestions, charge=charge)
         if not answer.suggestions:
             raise AIBadAnswer("empty")
-        matched = await match_suggestions(self._catalog, answer.suggestions[:MAX_SUGGESTIONS])
+        matched = await match_suggestions(self._catalog, answer.suggestions[:MAX_SUGGESTIONS], locale)
         if not matched:
             raise NoMatches()
         excluded = {w.movie_id for w in past.watched} | {movie_id for movie_id, _ in past.shown}

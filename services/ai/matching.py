@@ -15,6 +15,7 @@ from services.catalog import MovieCatalog
 from services.errors import BadInput, MarqueeError
 from services.text import fold
 from services.tmdb.models import MovieSummary
+from services.tmdb.reference import Locale
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,9 @@ def best_match(suggestion: Suggestion, films: Sequence[MovieSummary]) -> MovieSu
     return max(same, key=lambda f: f.vote_count)
 
 
-async def match_suggestions(catalog: MovieCatalog, suggestions: Sequence[Suggestion]) -> list[Pick]:
+async def match_suggestions(
+    catalog: MovieCatalog, suggestions: Sequence[Suggestion], locale: Locale | None = None
+) -> list[Pick]:
     """Every suggestion searched at once (at most CONCURRENCY in flight), in the model's order,
     each film once. TMDB failing for every suggestion is TMDB's error, not "no match"."""
     gate = asyncio.Semaphore(CONCURRENCY)
@@ -78,7 +81,7 @@ async def match_suggestions(catalog: MovieCatalog, suggestions: Sequence[Suggest
     async def match(suggestion: Suggestion) -> MovieSummary | None:
         async with gate:
             try:
-                page = await catalog.search(search_text(suggestion.title))
+                page = await catalog.search(search_text(suggestion.title), locale=locale)
             except BadInput:
                 return None  # an empty or absurdly long title from the model
         return best_match(suggestion, page.results)

@@ -36,14 +36,22 @@ ON CONFLICT (id) DO UPDATE SET
     adult = EXCLUDED.adult, updated_at = now()
 RETURNING id, (xmax = 0) AS inserted
 """
+# Films seen in another language than the catalogue's: new ones enter, known ones keep their text.
+_INSERT_NEW = _UPSERT.split("ON CONFLICT")[0] + "ON CONFLICT (id) DO NOTHING\nRETURNING id, true AS inserted\n"
 
 
 async def upsert_movies(
-    conn: asyncpg.Connection, movies: Iterable[MovieSummary], runtimes: dict[int, int] | None = None
+    conn: asyncpg.Connection,
+    movies: Iterable[MovieSummary],
+    runtimes: dict[int, int] | None = None,
+    *,
+    keep_existing: bool = False,
 ) -> list[int]:
-    """Insert or refresh films in one statement (unnest of arrays: one round trip for a page).
-    Returns the ids of the films that were not in the catalogue before. Should the database
-    refuse a row, each film is stored on its own and only the refused ones are left out."""
+    """Insert or refresh films in one statement (unnest of arrays: one round trip for a page);
+    `keep_existing`: insert the new ones only (their text is in another language than the
+    catalogue's). Returns the ids of the films that were not in the catalogue before. Should the
+    database refuse a row, each film is stored on its own and only the refused ones are left out."""
+    statement = _INSERT_NEW if keep_existing else _UPSERT
     # In id order: concurrent stores of overlapping pages then lock rows in one order, never a cycle.
     rows = sorted({m.id: m for m in movies}.values(), key=lambda m: m.id)
     if not rows:
@@ -53,7 +61,7 @@ async def upsert_movies(
         for attempt in range(DEADLOCK_TRIES):
             try:
                 async with conn.transaction():  # a savepoint inside the caller's transaction
-                    return await _upsert(conn, rows, runtimes)
+                    return await _upsert(conn, statement, rows, runtimes)
             except asyncpg.TransactionRollbackError:  # a deadlock or serialization failure: transient
                 if attempt + 1 == DEADLOCK_TRIES:
                     raise
@@ -65,17 +73,19 @@ async def upsert_movies(
     for film in rows:
         try:
             async with conn.transaction():
-                new += await _upsert(conn, [film], runtimes)
+                new += await _upsert(conn, statement, [film], runtimes)
         except ROW_ERRORS as exc:
             log.warning("film %d not stored: %s: %s", film.id, type(exc).__name__, exc)
     return new
 
 
-async def _upsert(conn: asyncpg.Connection, rows: list[MovieSummary], runtimes: dict[int, int]) -> list[int]:
+async def _upsert(
+    conn: asyncpg.Connection, statement: str, rows: list[MovieSummary], runtimes: dict[int, int]
+) -> list[int]:
     # genre_ids travel as text ('{1,2}') because asyncpg cannot pass an array of arrays of
     # different lengths through unnest; Postgres casts it back below.
     stored = await conn.fetch(
-        _UPSERT,
+        statement,
         [m.id for m in rows],
         [m.title for m in rows],
         [m.original_title for m in rows],

@@ -21,6 +21,16 @@ from services.cache import Cache
 from services.errors import MovieNotFound, TMDBAuthError, TMDBUnavailable
 from services.metrics import Metrics
 from services.tmdb.models import ImageConfig, MovieDetails, MoviePage, genre_names, noting_bad_data
+from services.tmdb.reference import (
+    StreamingService,
+    Translation,
+    WatchRegion,
+    country_names,
+    language_names,
+    streaming_services,
+    translation_tags,
+    watch_regions,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -36,6 +46,11 @@ PAGE_CODEC = TypeAdapter(MoviePage)
 DETAILS_CODEC = TypeAdapter(MovieDetails)
 IMAGES_CODEC = TypeAdapter(ImageConfig)
 GENRES_CODEC = TypeAdapter(dict[int, str])
+REFERENCE_TTL = 24 * HOUR
+REGIONS_CODEC = TypeAdapter(tuple[WatchRegion, ...])
+SERVICES_CODEC = TypeAdapter(tuple[StreamingService, ...])
+NAMES_CODEC = TypeAdapter(dict[str, str])
+TAGS_CODEC = TypeAdapter(tuple[str, ...])
 
 
 @dataclass(frozen=True)
@@ -109,7 +124,9 @@ class TMDBClient:
         params: dict[str, Any] = {**filters, "page": page, "include_adult": "false", "sort_by": "popularity.desc"}
         return await self._get("/discover/movie", params, LIST_TTL, MoviePage.from_tmdb, PAGE_CODEC, language)
 
-    async def details(self, movie_id: int, *, language: str | None = None) -> Fetched[MovieDetails]:
+    async def details(
+        self, movie_id: int, *, language: str | None = None, refresh: bool = False
+    ) -> Fetched[MovieDetails]:
         """A film's details in `language`, with every region's offers, dates and certifications
         (one answer, cached once per film and language; the region is applied when shown)."""
         return await self._get(
@@ -119,6 +136,7 @@ class TMDBClient:
             MovieDetails.from_tmdb,
             DETAILS_CODEC,
             language,
+            refresh=refresh,
         )
 
     async def image_config(self) -> ImageConfig:
@@ -126,6 +144,37 @@ class TMDBClient:
 
     async def genres(self) -> dict[int, str]:
         return await self._memoised("/genre/movie/list", GENRES_TTL, genre_names, GENRES_CODEC)
+
+    async def watch_regions(self) -> tuple[WatchRegion, ...]:
+        """The countries TMDB has streaming data for, by English name."""
+        return await self._memoised(
+            "/watch/providers/regions", REFERENCE_TTL, watch_regions, REGIONS_CODEC, localized=False
+        )
+
+    async def streaming_services(self, region: str) -> tuple[StreamingService, ...]:
+        """A country's streaming services, in TMDB's display order there."""
+        fetched = await self._get(
+            "/watch/providers/movie", {"watch_region": region}, REFERENCE_TTL, streaming_services, SERVICES_CODEC, ""
+        )
+        return fetched.data
+
+    async def translations(self) -> tuple[Translation, ...]:
+        """TMDB's primary translations, named in English ("French (France)")."""
+        tags = await self._memoised(
+            "/configuration/primary_translations", REFERENCE_TTL, translation_tags, TAGS_CODEC, localized=False
+        )
+        languages = await self._memoised(
+            "/configuration/languages", REFERENCE_TTL, language_names, NAMES_CODEC, localized=False
+        )
+        countries = await self._memoised(
+            "/configuration/countries", REFERENCE_TTL, country_names, NAMES_CODEC, localized=False
+        )
+
+        def name(tag: str) -> str:
+            language, country = tag.split("-")
+            return f"{languages.get(language, language)} ({countries.get(country, country)})"
+
+        return tuple(Translation(tag, name(tag)) for tag in tags)
 
     async def _memoised(
         self, path: str, ttl: float, parse: Callable[[Any], T], codec: TypeAdapter[T], *, localized: bool = True

@@ -224,15 +224,18 @@ class MoviePage:
 
 @dataclass(frozen=True, slots=True)
 class Provider:
+    # No defaults: a cached answer from before providers kept their id no longer parses, and is
+    # fetched again (a user's services are matched by id).
+    id: int
     name: str
-    logo_path: str | None = None
+    logo_path: str | None
 
     @classmethod
     def from_tmdb(cls, data: dict[str, Any]) -> Provider:
         name = one_line(data.get("provider_name"), NAME_MAX)
         if not name:
             raise BadTMDBData("a provider without a name")
-        return cls(name, _path(data.get("logo_path")))
+        return cls(_id(data.get("provider_id")), name, _path(data.get("logo_path")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +250,11 @@ class WatchProviders:
     @property
     def empty(self) -> bool:
         return not (self.flatrate or self.rent or self.buy)
+
+    def streams_on(self, services: Iterable[int]) -> tuple[Provider, ...]:
+        """The flatrate offers among these provider ids."""
+        wanted = set(services)
+        return tuple(p for p in self.flatrate if p.id in wanted)
 
     @classmethod
     def from_tmdb(cls, regional: dict[str, Any]) -> WatchProviders:

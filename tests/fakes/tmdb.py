@@ -17,6 +17,40 @@ WORDS = ["Silent", "Crimson", "Last", "Midnight", "Golden", "Broken", "Hidden", 
 NOUNS = ["Harbor", "Signal", "Garden", "Heist", "Orbit", "Echo", "Summer", "Mirror", "Frontier", "Waltz"]
 PAGE_SIZE = 20
 
+# Providers by TMDB id, as JustWatch names them; a region lists its services in display order.
+PROVIDERS = {
+    1899: "StreamCo",
+    8: "Netflix",
+    15: "Hulu",
+    41: "ITVX",
+    29: "Sky Go",
+    381: "Canal+",
+    2: "RentAll",
+    3: "BuyIt",
+    130: "Sky Store",
+}
+# The US lists 30 more, as big markets do: the settings' services menu pages past 25.
+EXTRA_US = {5000 + n: f"Channel {n:02d}" for n in range(30)}
+REGION_SERVICES = {
+    "US": [1899, 8, 15, *EXTRA_US],
+    "GB": [41, 8, 29],
+    "FR": [381, 8],
+}
+REGIONS = {"US": "United States of America", "GB": "United Kingdom", "FR": "France"}
+LANGUAGES = {"en": "English", "fr": "French", "de": "German"}
+COUNTRIES = {**REGIONS, "DE": "Germany", "CA": "Canada"}
+TRANSLATIONS = ["en-US", "en-GB", "fr-FR", "fr-CA", "de-DE"]
+
+
+def provider(provider_id: int, priority: int = 1) -> dict[str, Any]:
+    name = PROVIDERS.get(provider_id) or EXTRA_US[provider_id]
+    return {
+        "provider_id": provider_id,
+        "provider_name": name,
+        "logo_path": f"/p{provider_id}.png",
+        "display_priority": priority,
+    }
+
 
 def make_film(index: int) -> dict[str, Any]:
     movie_id = 1000 + index
@@ -95,25 +129,34 @@ def make_details(film: dict[str, Any], index: int) -> dict[str, Any]:
             ]
         },
         release_dates={"results": release_dates(film["release_date"])},
-        **{
-            "watch/providers": {
-                "results": {
-                    "US": {
-                        "link": f"https://www.themoviedb.org/movie/{film['id']}/watch?locale=US",
-                        "flatrate": [{"provider_name": "StreamCo", "logo_path": "/s.png"}] if index % 3 == 0 else [],
-                        "rent": [{"provider_name": "RentAll", "logo_path": "/r.png"}],
-                        "buy": [{"provider_name": "BuyIt", "logo_path": "/b.png"}],
-                    },
-                    "GB": {
-                        "link": f"https://www.themoviedb.org/movie/{film['id']}/watch?locale=GB",
-                        "flatrate": [{"provider_name": "ITVX", "logo_path": "/i.png"}] if index % 2 == 0 else [],
-                        "rent": [{"provider_name": "Sky Store", "logo_path": "/k.png"}],
-                    },
-                }
-            }
-        },
+        **{"watch/providers": {"results": default_offers(film["id"], index)}},
     )
     return data
+
+
+def default_offers(movie_id: int, index: int) -> dict[str, dict[str, Any]]:
+    """Where a generated film is offered: StreamCo streams a third of them in the US, ITVX half
+    of them in the UK; every one rents in both."""
+    return {
+        "US": {
+            "link": f"https://www.themoviedb.org/movie/{movie_id}/watch?locale=US",
+            "flatrate": [provider(1899)] if index % 3 == 0 else [],
+            "rent": [provider(2)],
+            "buy": [provider(3)],
+        },
+        "GB": {
+            "link": f"https://www.themoviedb.org/movie/{movie_id}/watch?locale=GB",
+            "flatrate": [provider(41)] if index % 2 == 0 else [],
+            "rent": [provider(130)],
+        },
+    }
+
+
+def translated(film: dict[str, Any], language: str) -> dict[str, Any]:
+    """The film as TMDB answers in `language`: French titles and overviews for fr-*."""
+    if not language.startswith("fr"):
+        return film
+    return {**film, "title": f"Le {film['title']}", "overview": f"(fr) {film['overview']}"}
 
 
 @dataclass
@@ -136,6 +179,11 @@ class FakeTMDB(LoopbackServer):
     calls: list[Call] = field(default_factory=list)
     films: list[dict[str, Any]] = field(default_factory=list)
     broken: dict[tuple[str, int], int] = field(default_factory=dict)  # (path, page) -> the status it always gets
+    # Availability knobs: film id -> region -> flatrate provider ids (replacing the default
+    # offers there), and film id -> release date (every region).
+    streaming: dict[int, dict[str, list[int]]] = field(default_factory=dict)
+    released: dict[int, str] = field(default_factory=dict)
+    failing_films: set[int] = field(default_factory=set)  # details of these answer 500
     _faults: list[Fault] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -204,6 +252,21 @@ class FakeTMDB(LoopbackServer):
                     }
                 }
             )
+        if path == "/watch/providers/regions":
+            return web.json_response(
+                {"results": [{"iso_3166_1": c, "english_name": n, "native_name": n} for c, n in REGIONS.items()]}
+            )
+        if path == "/watch/providers/movie":
+            ids = REGION_SERVICES.get(query.get("watch_region", ""), [])
+            return web.json_response({"results": [provider(i, n + 1) for n, i in enumerate(ids)]})
+        if path == "/configuration/primary_translations":
+            return web.json_response(TRANSLATIONS)
+        if path == "/configuration/languages":
+            return web.json_response([{"iso_639_1": c, "english_name": n, "name": n} for c, n in LANGUAGES.items()])
+        if path == "/configuration/countries":
+            return web.json_response(
+                [{"iso_3166_1": c, "english_name": n, "native_name": n} for c, n in COUNTRIES.items()]
+            )
         if path == "/genre/movie/list":
             return web.json_response({"genres": [{"id": k, "name": v} for k, v in GENRES.items()]})
         if path == "/search/movie":
@@ -211,7 +274,7 @@ class FakeTMDB(LoopbackServer):
             found = [f for f in self.films if words in f["title"].lower()]
             if "year" in query:
                 found = [f for f in found if f["release_date"].startswith(query["year"])]
-            return self._page(found, page)
+            return self._page([translated(f, query.get("language", "")) for f in found], page)
         if path == "/discover/movie":
             return self._page(self._discover(query), page)
         if path.startswith("/movie/") and path.endswith("/recommendations"):
@@ -223,10 +286,22 @@ class FakeTMDB(LoopbackServer):
         if path == "/trending/movie/week":
             return self._page(self.lists()["trending"], page)
         if kind in self.lists():
-            return self._page(self.lists()[kind], page)
+            return self._page([translated(f, query.get("language", "")) for f in self.lists()[kind]], page)
         if path.startswith("/movie/") and kind.isdigit() and 0 <= int(kind) - 1000 < len(self.films):
-            return web.json_response(make_details(self.film(int(kind)), int(kind) - 1000))
+            return self._details(int(kind), query.get("language", ""))
         return web.json_response({"status_code": 34, "status_message": "The resource could not be found."}, status=404)
+
+    def _details(self, movie_id: int, language: str) -> web.Response:
+        if movie_id in self.failing_films:
+            return web.json_response({"status_code": 11, "status_message": "Internal error"}, status=500)
+        film = translated(self.film(movie_id), language)
+        if movie_id in self.released:
+            film = {**film, "release_date": self.released[movie_id]}
+        details = make_details(film, movie_id - 1000)
+        offers = details["watch/providers"]["results"]
+        for region, ids in self.streaming.get(movie_id, {}).items():
+            offers.setdefault(region, {})["flatrate"] = [provider(i) for i in ids]
+        return web.json_response(details)
 
     def recommended(self, movie_id: int) -> list[dict[str, Any]]:
         """TMDB's "recommendations" for a film: others of its first genre."""

@@ -1,0 +1,1 @@
+"""/settings: a user's region, language, services, spoiler mode and alerts."""

@@ -1,0 +1,1 @@
+"""What each user tells Marquee about themselves: settings, services, alerts."""

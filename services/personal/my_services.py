@@ -1,0 +1,68 @@
+"""`only_my_services`: a list narrowed to the films that stream (a flatrate offer) on the user's
+services in their region. Each film's details say so for every region at once, cached per film
+and language: a page of 20 costs at most 20 TMDB calls cold, none warm."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from services.catalog import MovieCatalog
+from services.errors import MarqueeError, NoServicesChosen
+from services.personal.settings import Preferences
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+FEW = 5  # fewer than this left: the list says so, and offers them all
+CONCURRENCY = 8
+
+
+@dataclass(frozen=True)
+class OnMyServices(Generic[T]):
+    films: list[T]  # those that stream on the user's services, in their order
+    of: int  # how many there were to look at
+
+    @property
+    def few(self) -> bool:
+        return len(self.films) < FEW
+
+    @property
+    def note(self) -> str:
+        if not self.films:
+            return "None of these films stream on your services"
+        if self.few:
+            return f"Only {len(self.films)} of these films stream on your services"
+        return f"{len(self.films)} of {self.of} films stream on your services"
+
+
+class MyServices:
+    def __init__(self, catalog: MovieCatalog) -> None:
+        self._catalog = catalog
+
+    async def only(self, items: Sequence[T], film_id: Callable[[T], int], prefs: Preferences) -> OnMyServices[T]:
+        """The items whose film streams on the user's services in their region; NoServicesChosen
+        before they have picked any. A film TMDB cannot tell us about now is left out (it cannot
+        be shown as streaming); TMDB failing for all of them is TMDB's error."""
+        if not prefs.services:
+            raise NoServicesChosen()
+        gate = asyncio.Semaphore(CONCURRENCY)
+
+        async def streams(item: T) -> bool:
+            async with gate:
+                film = await self._catalog.details(film_id(item), locale=prefs.locale)
+            return bool(film.in_region(prefs.region).providers.streams_on(prefs.services))
+
+        found = await asyncio.gather(*(streams(i) for i in items), return_exceptions=True)
+        failures = [f for f in found if isinstance(f, BaseException)]
+        for failure in failures:
+            if not isinstance(failure, MarqueeError):
+                raise failure
+        if failures and len(failures) == len(found):
+            raise failures[0]
+        if failures:
+            log.info("left out %d films TMDB could not tell us about: %s", len(failures), failures[0])
+        return OnMyServices([i for i, ok in zip(items, found, strict=True) if ok is True], len(items))

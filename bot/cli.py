@@ -1,4 +1,5 @@
-"""The `marquee` command: run, bot, web, worker, migrate, doctor, catalog sync, billing reconcile."""
+"""The `marquee` command: run, bot, web, worker, migrate, doctor, catalog sync, billing reconcile,
+alerts run."""
 
 from __future__ import annotations
 
@@ -156,6 +157,17 @@ async def billing_reconcile(settings: Settings) -> int:
     return 0
 
 
+async def alerts_run(settings: Settings) -> int:
+    """One availability-alerts sweep now; the alerts go out through the worker's outbox."""
+    settings.require("TMDB_TOKEN")
+    async with open_services(settings) as services:
+        report = await services.alerts.sweep()
+    print(report.summary)
+    for movie_id in report.failed:
+        print(f"film {movie_id}: TMDB could not be reached; checked again next sweep")
+    return 1 if report.failed else 0
+
+
 class SyncProgress:
     """`catalog sync`'s progress: a tqdm bar on a terminal, else a log line every tenth."""
 
@@ -218,6 +230,8 @@ def main(argv: list[str] | None = None) -> None:
     sync.add_argument("--pages", type=int, default=5, help="pages per list and per genre and decade (default 5)")
     billing = sub.add_parser("billing", help="billing tasks").add_subparsers(dest="task", required=True)
     billing.add_parser("reconcile", help="re-read every subscription from Stripe and fix tiers that drifted")
+    alerts = sub.add_parser("alerts", help="availability alerts").add_subparsers(dest="task", required=True)
+    alerts.add_parser("run", help="one sweep now: DM watchers of films that started streaming or came out")
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
 
@@ -230,6 +244,7 @@ def main(argv: list[str] | None = None) -> None:
         "doctor": doctor,
         "billing": billing_reconcile,  # its only task: reconcile
         "catalog": lambda s: catalog_sync(s, args.pages),  # its only task: sync
+        "alerts": alerts_run,  # its only task: run
     }
     if args.command == "catalog" and not 1 <= args.pages <= 500:
         parser.error("--pages goes from 1 to 500 (TMDB serves no more)")

@@ -18,3 +18,5 @@ ALTER TABLE watchlist ADD COLUMN seen_region TEXT;
 ALTER TABLE watchlist ADD COLUMN seen_streaming INTEGER[];
 ALTER TABLE watchlist ADD COLUMN seen_released BOOLEAN;
 CREATE INDEX watchlist_film_idx ON watchlist (media_type, tmdb_id);
+-- /watchlist shows, per film, the latest alert that could not be delivered (closed DMs).
+CREATE INDEX notices_user_idx ON notices (discord_id, id DESC);

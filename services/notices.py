@@ -22,6 +22,7 @@ from services.db.notices import Notice
 log = logging.getLogger(__name__)
 
 JOB = "send_notice"
+DMS_CLOSED = "the user's DMs are closed"  # a notice's failure when Discord refused it so (50007)
 ATTEMPTS = 8  # then the notice is recorded as failed
 
 

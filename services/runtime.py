@@ -29,6 +29,8 @@ from services.embeddings.pipeline import EmbeddingQueue, EmbeddingService
 from services.embeddings.search import SimilarityService
 from services.feedback import FeedbackService
 from services.metrics import Metrics
+from services.notices import Outbox
+from services.personal.alerts import AlertService
 from services.personal.my_services import MyServices
 from services.personal.settings import UserSettingsService
 from services.redis_circuit import RedisCircuit
@@ -57,6 +59,7 @@ class Services:
     watchlist: WatchlistService
     user_settings: UserSettingsService
     my_services: MyServices
+    alerts: AlertService
     feedback: FeedbackService
     searches: SearchService
     circuit: RedisCircuit
@@ -136,6 +139,7 @@ async def open_services(
             circuit, settings.ai_daily_free_quota, metrics, has_pro=billing.has_pro, upsell=billing.enabled
         )
         feedback = FeedbackService(db, catalog)
+        my_services = MyServices(catalog)
         similarity = SimilarityService(embeddings, db=db, catalog=catalog, cache=cache, limits=limits, metrics=metrics)
         yield Services(
             settings=settings,
@@ -147,7 +151,7 @@ async def open_services(
             tmdb=tmdb,
             catalog=catalog,
             watch=WatchService(db, catalog),
-            watchlist=WatchlistService(db, catalog),
+            watchlist=WatchlistService(db, catalog, my_services),
             user_settings=UserSettingsService(db, tmdb, Locale(settings.tmdb_region, settings.tmdb_language)),
             feedback=feedback,
             searches=SearchService(db, catalog),
@@ -165,7 +169,8 @@ async def open_services(
                 feedback=feedback,
             ),
             foryou=ForYouService(llm, catalog=catalog, db=db, limits=limits, cache=cache, rerank=similarity.rerank),
-            my_services=MyServices(catalog),
+            my_services=my_services,
+            alerts=AlertService(db, catalog, Outbox(redis), settings.tmdb_region),
             billing=billing,
             embeddings=embeddings,
             similarity=similarity,

@@ -62,6 +62,12 @@ async def billing_sweep(ctx: dict[str, Any]) -> int:
     return len(await services.billing.reconcile(everyone=False))
 
 
+async def alerts_sweep(ctx: dict[str, Any]) -> str:
+    """Availability alerts: every watchlisted film of users with alerts on, checked once."""
+    services: Services = ctx["services"]
+    return (await services.alerts.sweep()).summary
+
+
 EMBED_TRIES = 12  # then the job gives up; the sweep queues the films again later
 
 

@@ -27,6 +27,8 @@ from services.billing.notices import billing_renderers
 from services.db import notices as repo
 from services.errors import MarqueeError
 from services.notices import ATTEMPTS, DM, Backoff, Outbox, Renderer
+from services.notices import DMS_CLOSED as CLOSED_TEXT
+from services.personal.alerts import alert_renderers
 from services.runtime import Services
 
 log = logging.getLogger(__name__)
@@ -71,7 +73,7 @@ class DiscordDMs:
             if exc.status == 429 or exc.status >= 500:
                 header = exc.response.headers.get("Retry-After") if exc.response is not None else None
                 raise DMDeferred(f"HTTP {exc.status}", retry_after_seconds(header)) from exc
-            raise DMRefused("the user's DMs are closed" if exc.code == DMS_CLOSED else f"HTTP {exc.status}") from exc
+            raise DMRefused(CLOSED_TEXT if exc.code == DMS_CLOSED else f"HTTP {exc.status}") from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise DMDeferred(type(exc).__name__) from exc
 
@@ -108,7 +110,7 @@ class Sender:
     backoff: Backoff = field(default_factory=Backoff)
 
     def __post_init__(self) -> None:
-        self.renderers: dict[str, Renderer] = {**billing_renderers(self.services.billing)}
+        self.renderers: dict[str, Renderer] = {**billing_renderers(self.services.billing), **alert_renderers()}
         self.outbox = Outbox(self.services.redis)
 
     async def send(self, notice_id: int) -> str:

@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from services.runtime import Services
 from worker.jobs import (
     EMBED_TRIES,
+    alerts_sweep,
     billing_sweep,
     embed_pending,
     embed_sweep,
@@ -36,6 +37,8 @@ FUNCTIONS: list[Any] = [
     # One run embeds everything queued (a catalogue sync's worth too), hence the long timeout.
     func(embed_pending, keep_result=0, max_tries=EMBED_TRIES + 1, timeout=6 * 3600),
     embed_sweep,
+    # A sweep of many films at TMDB's pace takes minutes; a kill half-way repeats nothing.
+    func(alerts_sweep, timeout=3 * 3600, keep_result=0),
 ]
 RESTART_DELAY_MAX = 30.0
 
@@ -53,6 +56,7 @@ def create_worker(services: Services) -> Worker:
             cron(billing_sweep, minute=set(range(0, 60, 10)), unique=True),
             cron(notice_sweep, minute=set(range(0, 60, 2)), run_at_startup=True, unique=True),
             cron(embed_sweep, minute=set(range(5, 60, 10)), run_at_startup=True, unique=True),
+            cron(alerts_sweep, hour={9}, minute={0}, unique=True, timeout=3 * 3600),
         ],
         redis_pool=services.redis,
         ctx={"services": services, "sender": sender},

@@ -49,20 +49,29 @@ class MyServices:
         be shown as streaming); TMDB failing for all of them is TMDB's error."""
         if not prefs.services:
             raise NoServicesChosen()
+        on = await self.streaming_on([film_id(i) for i in items], prefs, strict=True)
+        return OnMyServices([i for i in items if on.get(film_id(i))], len(items))
+
+    async def streaming_on(
+        self, movie_ids: Sequence[int], prefs: Preferences, *, strict: bool = False
+    ) -> dict[int, tuple[str, ...]]:
+        """Per film, the names of the user's services streaming it in their region (none: not
+        there). A film TMDB cannot tell us about now is not in the answer; `strict`: TMDB failing
+        for every film raises its error."""
         gate = asyncio.Semaphore(CONCURRENCY)
 
-        async def streams(item: T) -> bool:
+        async def streams(movie_id: int) -> tuple[str, ...]:
             async with gate:
-                film = await self._catalog.details(film_id(item), locale=prefs.locale)
-            return bool(film.in_region(prefs.region).providers.streams_on(prefs.services))
+                film = await self._catalog.details(movie_id, locale=prefs.locale)
+            return tuple(p.name for p in film.in_region(prefs.region).providers.streams_on(prefs.services))
 
-        found = await asyncio.gather(*(streams(i) for i in items), return_exceptions=True)
+        found = await asyncio.gather(*(streams(i) for i in movie_ids), return_exceptions=True)
         failures = [f for f in found if isinstance(f, BaseException)]
         for failure in failures:
             if not isinstance(failure, MarqueeError):
                 raise failure
-        if failures and len(failures) == len(found):
+        if strict and failures and len(failures) == len(found):
             raise failures[0]
         if failures:
-            log.info("left out %d films TMDB could not tell us about: %s", len(failures), failures[0])
-        return OnMyServices([i for i, ok in zip(items, found, strict=True) if ok is True], len(items))
+            log.info("%d films TMDB could not tell us about: %s", len(failures), failures[0])
+        return {i: names for i, names in zip(movie_ids, found, strict=True) if isinstance(names, tuple)}

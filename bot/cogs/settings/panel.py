@@ -61,7 +61,7 @@ async def panel(services: Services, owner_id: int, page: int = 1) -> tuple[disco
     embed.add_field(name="Spoiler mode", value=f"{on_off(prefs.spoilers)}: overviews and taglines hidden until clicked")
     embed.add_field(
         name="Availability alerts",
-        value=f"{on_off(prefs.alerts)}: a DM when a film on your watchlist starts streaming on your services or comes out",
+        value=f"{on_off(prefs.alerts)}: a DM when a watchlisted film starts streaming on your services or comes out",
     )
     embed.set_footer(text="Change region or language with /settings region: or language:")
     view = discord.ui.View(timeout=None)

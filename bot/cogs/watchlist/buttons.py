@@ -38,7 +38,8 @@ class WatchlistButton(
     @reported
     async def callback(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        watchlist = services_of(interaction).watchlist
+        services = services_of(interaction)
+        watchlist = services.watchlist
         user = interaction.user.id
         if self.listed:
             change = await watchlist.remove(user, self.movie_id)
@@ -48,7 +49,8 @@ class WatchlistButton(
             )
             after = WatchlistButton(self.movie_id)
         else:
-            change = await watchlist.add(user, self.movie_id)
+            prefs = await services.user_settings.get(user)
+            change = await watchlist.add(user, self.movie_id, prefs.region)
             name = md(change.film.label, 200)
             text = (
                 f"Added **{name}** to your watchlist."

@@ -22,7 +22,9 @@ class Watchlist(commands.Cog):
     @app_commands.command(name="watchlist", description="The films you mean to watch")
     async def watchlist(self, interaction: discord.Interaction[MarqueeBot]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        listed = await self.bot.services.watchlist.page(interaction.user.id)
+        services = self.bot.services
+        prefs = await services.user_settings.get(interaction.user.id)
+        listed = await services.watchlist.page(interaction.user.id, prefs=prefs)
         embed, view = watchlist_message(listed, interaction.user.id)
         await interaction.followup.send(embed=embed, view=view, ephemeral=True)
 

@@ -11,6 +11,8 @@ import discord
 from bot import embeds
 from bot.card import send_own_card
 from bot.components import MarqueeItem, page_button, page_buttons, reported, services_of
+from services.db.alerts import Undelivered
+from services.personal.alerts import STREAMING
 from services.watchlist import SORTS, WatchlistPage
 
 OWNER = r"(?P<owner>\d{1,20})"
@@ -25,7 +27,12 @@ def watchlist_message(listed: WatchlistPage, owner_id: int) -> tuple[discord.Emb
     lines = []
     for number, film in enumerate(listed.films, start=(listed.page - 1) * 10 + 1):
         when = embeds.date_text(film.release_date) if film.release_date else "date not known"
-        lines.append(f"**{number}.** {embeds.md(_label(film), 150)} · {when}")
+        line = f"**{number}.** {embeds.md(_label(film), 150)} · {when}"
+        if on := listed.streaming.get(film.movie_id):
+            line += f" · ✅ on {embeds.md(', '.join(on), 100)}"
+        if lost := listed.undelivered.get(film.movie_id):
+            line += "\n╰ 📭 " + _undelivered(lost) + " — couldn't DM you, your DMs are closed"
+        lines.append(line)
     embed = discord.Embed(
         title="Your watchlist",
         description="\n".join(lines) if lines else "Nothing yet: add films with ➕ Watchlist on any film's card.",
@@ -48,9 +55,19 @@ def watchlist_message(listed: WatchlistPage, owner_id: int) -> tuple[discord.Emb
     return embeds.fit(embed), view
 
 
+def _undelivered(alert: Undelivered) -> str:
+    if alert.kind == STREAMING:
+        services = alert.payload.get("services")
+        names = ", ".join(str(s) for s in services) if isinstance(services, list) else "your services"
+        return f"now on {embeds.md(names, 100)}"
+    return "out now"
+
+
 async def show(interaction: discord.Interaction, owner_id: int, page: int, sort: str) -> None:
     """Edit the list in place (the interaction was deferred)."""
-    listed = await services_of(interaction).watchlist.page(owner_id, page, sort)
+    services = services_of(interaction)
+    prefs = await services.user_settings.get(owner_id)
+    listed = await services.watchlist.page(owner_id, page, sort, prefs)
     embed, view = watchlist_message(listed, owner_id)
     await interaction.edit_original_response(embed=embed, view=view)
 

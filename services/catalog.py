@@ -127,6 +127,10 @@ class MovieCatalog:
                 await self.on_change([details.id])
         return details
 
+    @property
+    def default_locale(self) -> Locale:
+        return Locale(self._tmdb.region, self._tmdb.language)
+
     def speaks(self, locale: Locale | None) -> bool:
         """Whether answers in `locale` are in the catalogue's own language."""
         return locale is None or locale.language == self._tmdb.language

@@ -60,7 +60,7 @@ async def test_watchlist_pages_sorts_opens_and_forgets_a_watched_film(
     alice = int(emulator.alice["id"])
     films = [tmdb.film(1000 + n) for n in range(12)]
     for film in films:
-        await services.watchlist.add(alice, film["id"])
+        await services.watchlist.add(alice, film["id"], "US")
     msg = await answer(emulator, "watchlist")
     assert is_ephemeral(msg) and embed(msg)["title"] == "Your watchlist"
     assert listed_titles(msg) == [label(f) for f in reversed(films)][:10]  # newest first

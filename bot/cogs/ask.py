@@ -50,7 +50,7 @@ async def send_answer(
     """Answer as the user sees it (their region and language); `mine`: only the films on their services."""
     services = services_of(interaction)
     prefs = await services.user_settings.get(interaction.user.id)
-    answer = await services.ask.ask(interaction.user.id, query, prefs.locale, filters)
+    answer = await services.ask.ask(interaction.user.id, query, filters, prefs.locale)
     narrowed = await services.my_services.only(answer.picks, lambda p: p.film.id, prefs) if mine else None
     genres = await services.catalog.genre_names()
     await interaction.followup.send(

@@ -68,17 +68,22 @@ class AskService:
         """The LLM, or AIDisabled (instant: commands check it before they defer)."""
         return require_llm(self._llm)
 
-    def answer_key(self, query: str, locale: Locale, filters: Filters = NO_FILTERS) -> str:
+    def answer_key(self, query: str, filters: Filters = NO_FILTERS, locale: Locale | None = None) -> str:
         llm = self.ensure_enabled()
+        locale = locale or self._catalog.default_locale
         text = f"{same_question(query)}\n{llm.model}\n{locale.region}:{locale.language}\n{filters.key()}"
         digest = hashlib.sha256(text.encode()).hexdigest()[:32]
         return f"ai:ask:v{ANSWER_VERSION}:{digest}"
 
-    async def ask(self, discord_id: int, text: str, locale: Locale, filters: Filters = NO_FILTERS) -> AskAnswer:
+    async def ask(
+        self, discord_id: int, text: str, filters: Filters = NO_FILTERS, locale: Locale | None = None
+    ) -> AskAnswer:
+        """Films for the question, in the asker's `locale` (None: the defaults)."""
         llm = self.ensure_enabled()
         query = clean_query(text)
+        locale = locale or self._catalog.default_locale
         await self._limits.admit(discord_id)
-        key = self.answer_key(query, locale, filters)
+        key = self.answer_key(query, filters, locale)
         # A warm answer is read first so that it never touches the quota.
         hit = await self._cache.get(key, PICKS_CODEC)
         cached = hit is not None

@@ -158,3 +158,21 @@ async def test_billing_reconcile_prints_what_it_changed(
         "ok       stripe: key works; Pro price price_pro_monthly is active; PUBLIC_URL https://marquee.example" in out
     )
     assert stripe_api.secret_key not in out and stripe_api.webhook_secret not in out
+
+
+async def test_alerts_run_sweeps_once_and_says_what_it_did(
+    tmp_path: Path, tmdb: FakeTMDB, database_url: str, redis_url: str, services: Any
+) -> None:
+    for user in (11, 12):
+        await services.user_settings.save(user, alerts=True)
+        await services.watchlist.add(user, 1001, "US")
+    await services.watchlist.add(11, 1002, "US")
+    tmdb.failing_films.add(1002)
+    env = stores_env(tmdb, database_url, redis_url)
+    code, out = await run(["alerts", "run"], env, tmp_path)
+    assert code == 1, out
+    assert "1 of 2 watchlisted films checked, 0 alerts queued, 1 could not be checked (TMDB)" in out
+    assert "film 1002: TMDB could not be reached; checked again next sweep" in out
+    tmdb.failing_films.clear()
+    code, out = await run(["alerts", "run"], env, tmp_path)
+    assert code == 0 and "2 of 2 watchlisted films checked, 0 alerts queued" in out, out

@@ -32,6 +32,7 @@ import psutil
 from bench.ai import ai_benchmarks
 from bench.billing import webhook_burst
 from bench.common import PrintedRows, ms, percentile
+from bench.personal import personal_benchmarks
 from bench.vectors import vector_benchmarks
 from services.runtime import open_services
 from tests.conftest import TEST_RETRY, make_settings
@@ -182,6 +183,7 @@ async def main() -> None:
     await process_benchmarks(rows)
     await ai_benchmarks(rows)
     await webhook_burst(rows)
+    await personal_benchmarks(rows)
     await vector_benchmarks(rows)
 
 

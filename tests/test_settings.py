@@ -162,3 +162,26 @@ async def test_your_services_come_first_with_a_tick_or_where_to_rent_instead(
     assert field(elsewhere, "Where to watch (GB)").startswith("Not on your services — rent or buy at: Sky Store")
     visible = await visible_answer(await emulator.invoke("movie", {"title": "1005"}, user=emulator.bob))
     assert "Not on your services" not in field(visible, "Where to watch (US)")  # bob chose none
+
+
+async def test_redis_down_settings_and_the_alerts_sweep_still_work(
+    cut: dict[str, Any], emulator: Any, tmdb: FakeTMDB
+) -> None:
+    services: Services = cut["services"]
+    cut["redis"].sever()
+    saved = await answer(emulator, "settings", {"region": "GB", "alerts": True})
+    assert saved["content"] == "✅ Saved: Region: United Kingdom (GB); Availability alerts: On"
+    panel = await answer(emulator, "settings")
+    assert field(panel, "Region") == "United Kingdom (GB)"
+    await services.watchlist.add(int(emulator.alice["id"]), 1001, "GB")
+    report = await services.alerts.sweep()  # notices written; the worker's sweep queues them later
+    assert (report.checked, report.failed) == (1, [])
+
+
+async def test_tmdb_down_or_rate_limited_saves_nothing(
+    bot: Any, emulator: Any, services: Services, tmdb: FakeTMDB
+) -> None:
+    tmdb.fail(429, times=10, retry_after="60")
+    limited = await answer(emulator, "settings", {"region": "GB", "spoilers": True})
+    assert is_ephemeral(limited) and "TMDB" in limited["content"]
+    assert await settings_row(services, emulator.alice) is None

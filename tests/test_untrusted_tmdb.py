@@ -120,7 +120,10 @@ async def test_a_bad_provider_or_watch_link_is_dropped(bot: Any, emulator: Any, 
             import json
 
             data = json.loads(bytes(response.body))  # type: ignore[arg-type]
-            data["watch/providers"]["results"]["US"]["rent"] = [{"logo_path": "/x.png"}, {"provider_name": "Kept", "provider_id": 77}]
+            data["watch/providers"]["results"]["US"]["rent"] = [
+                {"logo_path": "/x.png"},
+                {"provider_name": "Kept", "provider_id": 77},
+            ]
             # A link that closes the markdown link and opens one of its own.
             data["watch/providers"]["results"]["US"]["link"] = (
                 "https://www.themoviedb.org/x) [Nitro](https://evil.example"

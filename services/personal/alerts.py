@@ -81,7 +81,7 @@ class AlertService:
         async with self._db.connection() as conn:
             films = await repo.watched_films(conn)
         report = SweepReport(films=len(films))
-        limiter = AsyncLimiter(self._rate, 1.0)
+        limiter = AsyncLimiter(1, 1 / self._rate)  # evenly spaced: no burst above the rate
         gate = asyncio.Semaphore(CONCURRENCY)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
 

@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import Rows, ms, p99
-from services.embedded import embedded_postgres, embedded_redis
+from bench.common import Rows, embedded_settings, ms, p99
 from tests.billing_env import Billing, billing_loop
-from tests.conftest import make_settings
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.tmdb import FakeTMDB
 from tests.process import MarqueeProcess, base_env, free_port, wait_health
@@ -35,15 +33,9 @@ async def webhook_burst(rows: Rows) -> None:
             tmdb = await stack.enter_async_context(FakeTMDB())
             stripe_api = await stack.enter_async_context(FakeStripe())
             data_dir = Path(tmp) / "data"
-            dsn = await stack.enter_async_context(embedded_postgres(data_dir))
-            redis_url = await stack.enter_async_context(embedded_redis(data_dir))
-            settings = make_settings(
-                tmdb_token=tmdb.token,
-                tmdb_api_base=tmdb.base_url,
-                database_url=dsn,
-                redis_url=redis_url,
-                marquee_data_dir=data_dir,
-            )
+            settings = await embedded_settings(stack, data_dir, tmdb)
+            assert settings.database_url is not None and settings.redis_url is not None
+            dsn, redis_url = settings.database_url.get_secret_value(), settings.redis_url.get_secret_value()
             loop = await stack.enter_async_context(billing_loop(settings, stripe_api))
             port = free_port()
             env = base_env(

@@ -2,7 +2,29 @@
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from services.config import Settings
+from services.embedded import embedded_postgres, embedded_redis
+from tests.conftest import make_settings
+from tests.fakes.tmdb import FakeTMDB
+
 Rows = list[tuple[str, str]]
+
+
+async def embedded_settings(stack: AsyncExitStack, data_dir: Path, tmdb: FakeTMDB) -> Settings:
+    """Embedded PostgreSQL and Redis in `data_dir` (stopped with `stack`), and the settings that
+    point Marquee at them and at the fake TMDB."""
+    dsn = await stack.enter_async_context(embedded_postgres(data_dir))
+    redis_url = await stack.enter_async_context(embedded_redis(data_dir))
+    return make_settings(
+        tmdb_token=tmdb.token,
+        tmdb_api_base=tmdb.base_url,
+        database_url=dsn,
+        redis_url=redis_url,
+        marquee_data_dir=data_dir,
+    )
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -15,11 +15,9 @@ from collections import Counter
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from bench.common import PrintedRows, Rows, ms
-from services.embedded import embedded_postgres, embedded_redis
+from bench.common import PrintedRows, Rows, embedded_settings, ms
 from services.personal.settings import Preferences
 from services.runtime import open_services
-from tests.conftest import make_settings
 from tests.fakes.tmdb import FakeTMDB
 
 USERS, PER_USER, FILMS = 2000, 5, 3000
@@ -36,16 +34,7 @@ async def personal_benchmarks(rows: Rows) -> None:
     with tempfile.TemporaryDirectory(prefix="marquee-bench-personal-") as tmp:
         async with AsyncExitStack() as stack:
             tmdb = await stack.enter_async_context(FakeTMDB(film_count=FILMS, latency=0.05))
-            data_dir = Path(tmp) / "data"
-            dsn = await stack.enter_async_context(embedded_postgres(data_dir))
-            redis_url = await stack.enter_async_context(embedded_redis(data_dir))
-            settings = make_settings(
-                tmdb_token=tmdb.token,
-                tmdb_api_base=tmdb.base_url,
-                database_url=dsn,
-                redis_url=redis_url,
-                marquee_data_dir=data_dir,
-            )
+            settings = await embedded_settings(stack, Path(tmp) / "data", tmdb)
             services = await stack.enter_async_context(open_services(settings))
             async with services.db.transaction() as conn:
                 users = list(range(1, USERS + 1))

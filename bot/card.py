@@ -57,7 +57,7 @@ def film_card(film: MovieDetails, images: ImageConfig, prefs: Preferences) -> di
     )
     if poster := images.poster(summary.poster_path):
         embed.set_image(url=poster)
-    release_date = regional.release_date or summary.release_date
+    release_date = film.release_date_in(region)
     released = release_date is None or release_date <= date.today()
     when = date_text(release_date) if release_date else None
     original = None

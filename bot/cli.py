@@ -163,7 +163,7 @@ async def alerts_run(settings: Settings) -> int:
     async with open_services(settings) as services:
         report = await services.alerts.sweep()
     print(report.summary)
-    for movie_id in report.failed:
+    for movie_id in sorted(report.failed):
         print(f"film {movie_id}: TMDB could not be reached; checked again next sweep")
     return 1 if report.failed else 0
 

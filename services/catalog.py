@@ -8,6 +8,8 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+import asyncpg
+
 from services.db import movies as movie_repo
 from services.db.pool import Database
 from services.errors import BadInput, DatabaseUnavailable, MarqueeError, MovieNotFound
@@ -127,6 +129,17 @@ class MovieCatalog:
                 await self.on_change([details.id])
         return details
 
+    async def store_in(
+        self,
+        conn: asyncpg.Connection,
+        films: Sequence[MovieSummary],
+        locale: Locale | None,
+        runtimes: dict[int, int] | None = None,
+    ) -> list[int]:
+        """Store films TMDB sent in `locale` inside the caller's transaction: in the catalogue's
+        own language they insert or refresh; in another, only new ones enter (the ids new)."""
+        return await movie_repo.upsert_movies(conn, films, runtimes, keep_existing=not self.speaks(locale))
+
     @property
     def default_locale(self) -> Locale:
         return Locale(self._tmdb.region, self._tmdb.language)
@@ -220,7 +233,7 @@ class MovieCatalog:
         """Store films in `movies` as a side effect of an answer: a database hiccup must not cost
         the user their answer, so a failure is logged and nothing is new."""
         try:
-            return await self._store(films, runtimes, notify=notify, keep_existing=not self.speaks(locale))
+            return await self._store(films, runtimes, notify=notify, locale=locale)
         except DatabaseUnavailable as exc:
             log.warning("could not store %d films: %s", len(films), exc)
             return []
@@ -231,13 +244,13 @@ class MovieCatalog:
         runtimes: dict[int, int] | None = None,
         *,
         notify: bool = True,
-        keep_existing: bool = False,
+        locale: Locale | None = None,
     ) -> list[int]:
         """Store films in `movies` (committed when it returns; a film the database refuses is left
         out, the rest stored); the ids that are new there, handed to `on_change` if `notify`.
         DatabaseUnavailable when the database is away or the store failed as a whole."""
         async with self._db.transaction_or_unavailable() as conn:
-            new = await movie_repo.upsert_movies(conn, films, runtimes, keep_existing=keep_existing)
+            new = await self.store_in(conn, films, locale, runtimes)
         if notify and new and self.on_change is not None:
             await self.on_change(new)
         return new

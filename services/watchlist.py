@@ -5,7 +5,6 @@ films stream on the user's services, and which alert could not reach them (close
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from services.catalog import MovieCatalog
 from services.db import alerts as alerts_repo
@@ -54,16 +53,13 @@ class WatchlistService:
         """Add the film; what it is in the user's `region` now is recorded, so that alerts only
         announce what changes after."""
         film = await self._catalog.details(movie_id)
-        regional = film.in_region(region)
-        out_on = regional.release_date or film.summary.release_date
-        released = out_on is not None and out_on <= datetime.now(UTC).date()
+        seen = alerts.Availability.of(film, region)
         async with self._db.transaction() as conn:
             await ensure_user(conn, discord_id)
             await movie_repo.upsert_details(conn, film)  # the list is read from `movies`
             added = await repo.add(conn, discord_id, film.id)
             if added:
-                streaming = sorted({p.id for p in regional.providers.flatrate})
-                await alerts_repo.record_seen(conn, discord_id, film.id, region, streaming, released)
+                await alerts_repo.record_seen(conn, discord_id, film.id, region, seen.streaming, seen.released)
         return Change(film.summary, added)
 
     async def remove(self, discord_id: int, movie_id: int) -> Change:

@@ -40,8 +40,9 @@ async def test_options_are_saved_and_the_card_follows_the_users_region(
     assert "**Stream:** ITVX" in field(mine, "Where to watch (GB)")
     assert field(mine, "Certification") == "15"
     assert field(mine, "Released") == f"{released + timedelta(days=30):%-d %B %Y}"  # in cinemas there a month later
-    assert embed(mine)["description"].startswith("||*Tagline") is False  # 1004 has no tagline
-    assert embed(mine)["description"] == f"||{film['overview']}||"  # spoiler mode
+    assert embed(mine)["description"] == f"||{film['overview']}||"  # spoiler mode (1004 has no tagline)
+    tagged = await answer(emulator, "movie", {"title": "1005"})
+    assert embed(tagged)["description"] == f"||*Tagline 5*||\n\n||{tmdb.film(1005)['overview']}||"
     bobs = await answer(emulator, "movie", {"title": "1004"}, user=emulator.bob)  # defaults for everyone else
     assert "**Rent:** RentAll" in field(bobs, "Where to watch (US)") and field(bobs, "Certification") == "PG-13"
     assert embed(bobs)["description"] == film["overview"]

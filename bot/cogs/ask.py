@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -13,8 +13,8 @@ from bot.card import list_view
 from bot.cogs.feedback.buttons import list_feedback_buttons
 from bot.components import services_of
 from bot.filters import filter_options, to_filters
-from bot.my_services import DESCRIBE, noted
-from bot.rerun import RerunButton, rerunnable
+from bot.my_services import DESCRIBE, noted, show_all, shown
+from bot.rerun import rerunnable
 from services.ai.ask import AskAnswer
 from services.ai.filters import Filters
 from services.ai.matching import Pick
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 def answer_embed(
     answer: AskAnswer, genres: dict[int, str], narrowed: OnMyServices[Pick] | None = None
 ) -> discord.Embed:
-    picks = narrowed.films if narrowed else answer.picks
+    picks = shown(answer.picks, narrowed)
     title = f"Films for “{embeds.md(answer.query, 80)}”"
     footer = f"Suggested by AI, matched on TMDB · {len(picks)} films · Data: TMDB"
     return noted(embeds.picks_list(title, picks, genres, footer=footer), narrowed)
@@ -37,11 +37,9 @@ def answer_embed(
 def answer_view(
     answer: AskAnswer, genres: dict[int, str], narrowed: OnMyServices[Pick] | None = None
 ) -> discord.ui.View:
-    picks = narrowed.films if narrowed else answer.picks
-    buttons: list[discord.ui.Item[Any]] = list_feedback_buttons()
-    if narrowed is not None and narrowed.few and answer.search_id is not None:
-        buttons.append(RerunButton(answer.search_id, label="Show all"))
-    return list_view(buttons, [p.film for p in picks], f"ask_{answer.search_id or 0}", genres)
+    buttons = [*list_feedback_buttons(), *show_all(narrowed, answer.search_id)]
+    films = [p.film for p in shown(answer.picks, narrowed)]
+    return list_view(buttons, films, f"ask_{answer.search_id or 0}", genres)
 
 
 async def send_answer(

@@ -16,7 +16,7 @@ from bot.card import list_view
 from bot.cogs.feedback.buttons import list_feedback_buttons
 from bot.components import MarqueeItem, reported, services_of
 from bot.filters import filter_options, to_filters
-from bot.my_services import DESCRIBE, noted
+from bot.my_services import DESCRIBE, noted, shown
 from services.ai.filters import NO_FILTERS, Filters
 from services.ai.matching import Pick
 from services.ai.schemas import TasteProfile
@@ -95,7 +95,7 @@ async def picks_message(
     prefs = await services.user_settings.get(owner)
     result = await services.foryou.picks(owner, filters, prefs.locale)
     narrowed = await services.my_services.only(result.picks, lambda p: p.film.id, prefs) if mine else None
-    picks = tuple(narrowed.films) if narrowed else result.picks
+    picks = shown(result.picks, narrowed)
     genres = await services.catalog.genre_names()
     return noted(picks_embed(picks, genres), narrowed), picks_view(picks, owner, genres, filters, narrowed)
 
@@ -115,7 +115,7 @@ def picks_view(
     mine = narrowed is not None
     buttons = [ForYouButton("more", owner_id, filters, mine=mine), ForYouButton("why", owner_id)]
     if narrowed is not None and narrowed.few:
-        buttons.append(ForYouButton("all", owner_id))
+        buttons.append(ForYouButton("all", owner_id, filters))  # its "More picks" keeps the filters
     return list_view([*buttons, *list_feedback_buttons()], [p.film for p in picks], f"foryou_{owner_id}", genres)
 
 

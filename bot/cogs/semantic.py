@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -13,8 +13,8 @@ from bot.card import list_view
 from bot.cogs.feedback.buttons import list_feedback_buttons
 from bot.components import services_of
 from bot.gate import pro_command
-from bot.my_services import DESCRIBE, noted
-from bot.rerun import RerunButton, rerunnable
+from bot.my_services import DESCRIBE, noted, show_all, shown
+from bot.rerun import rerunnable
 from services.db.history import PastSearch
 from services.embeddings.search import Hit, SemanticAnswer
 from services.personal.my_services import OnMyServices
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 def semantic_embed(
     answer: SemanticAnswer, genres: dict[int, str], narrowed: OnMyServices[Hit] | None = None
 ) -> discord.Embed:
-    hits = narrowed.films if narrowed else answer.hits
+    hits = shown(answer.hits, narrowed)
     title = f"Films about “{embeds.md(answer.query, 80)}”"
     footer = f"Search by meaning over the catalogue, nearest first · {len(hits)} films · Data: TMDB"
     return noted(embeds.ranked_list(title, [h.film for h in hits], genres, footer=footer), narrowed)
@@ -36,11 +36,9 @@ def semantic_embed(
 def semantic_view(
     answer: SemanticAnswer, genres: dict[int, str], narrowed: OnMyServices[Hit] | None = None
 ) -> discord.ui.View:
-    hits = narrowed.films if narrowed else answer.hits
-    buttons: list[discord.ui.Item[Any]] = list_feedback_buttons()
-    if narrowed is not None and narrowed.few and answer.search_id is not None:
-        buttons.append(RerunButton(answer.search_id, label="Show all"))
-    return list_view(buttons, [h.film for h in hits], f"semantic_{answer.search_id or 0}", genres)
+    buttons = [*list_feedback_buttons(), *show_all(narrowed, answer.search_id)]
+    films = [h.film for h in shown(answer.hits, narrowed)]
+    return list_view(buttons, films, f"semantic_{answer.search_id or 0}", genres)
 
 
 async def send_semantic(

@@ -22,7 +22,6 @@ from services.ai.schemas import MAX_SUGGESTIONS, Suggestions
 from services.cache import Cache
 from services.catalog import MovieCatalog, clean_query
 from services.db import history
-from services.db import movies as movie_repo
 from services.db.pool import Database
 from services.db.users import ensure_user
 from services.errors import AIBadAnswer, AllDisliked, NoMatches
@@ -126,7 +125,7 @@ class AskService:
 
         async def save(conn: asyncpg.Connection) -> int:
             await ensure_user(conn, discord_id)
-            await movie_repo.upsert_movies(conn, films, keep_existing=not self._catalog.speaks(locale))
+            await self._catalog.store_in(conn, films, locale)
             ids = [f.id for f in films]
             return await history.add_search(conn, discord_id, "ask", query, movie_ids=ids, filters=filters.saved())
 

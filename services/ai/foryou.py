@@ -26,7 +26,6 @@ from services.ai.schemas import MAX_SUGGESTIONS, Suggestions, TasteProfile
 from services.cache import Cache
 from services.catalog import MovieCatalog
 from services.db import feedback, history, profiles
-from services.db import movies as movie_repo
 from services.db.feedback import DISLIKE, LIKE
 from services.db.pool import Database
 from services.db.users import ensure_user
@@ -123,9 +122,7 @@ class ForYouService:
             picks = await self._recommend(llm, profile, past, charge, filters, locale)
 
         async def remember(conn: asyncpg.Connection) -> None:
-            await movie_repo.upsert_movies(
-                conn, [p.film for p in picks], keep_existing=not self._catalog.speaks(locale)
-            )
+            await self._catalog.store_in(conn, [p.film for p in picks], locale)
             await profiles.mark_shown(conn, discord_id, [p.film.id for p in picks])
 
         await self._db.best_effort("/foryou picks shown", remember)

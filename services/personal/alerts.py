@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -39,6 +38,26 @@ STREAMING, RELEASED = "now_streaming", "out_now"
 KINDS = (STREAMING, RELEASED)
 RATE = 30.0  # TMDB calls a second at most (TMDB allows about 50)
 CONCURRENCY = 8
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+@dataclass(frozen=True)
+class Availability:
+    """What a film is in one region today: the services streaming it, and whether it is out."""
+
+    streaming: list[int]
+    out_on: date | None
+
+    @property
+    def released(self) -> bool:
+        return self.out_on is not None and self.out_on <= utc_today()
+
+    @classmethod
+    def of(cls, film: MovieDetails, region: str) -> Availability:
+        return cls(sorted({p.id for p in film.in_region(region).providers.flatrate}), film.release_date_in(region))
 
 
 @dataclass
@@ -67,14 +86,12 @@ class AlertService:
         default_region: str,
         *,
         rate: float = RATE,
-        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
     ) -> None:
         self._db = db
         self._catalog = catalog
         self._outbox = outbox
         self._default_region = default_region
         self._rate = rate
-        self._today = today
 
     async def sweep(self) -> SweepReport:
         started = time.perf_counter()
@@ -106,39 +123,43 @@ class AlertService:
 
     async def _compare(self, film: MovieDetails, stamp: str) -> list[int]:
         """Alerts for what changed for each watcher of `film`, and what is true now, recorded."""
-        today = self._today()
         notices: list[int] = []
         async with self._db.transaction() as conn:
             for watcher in await repo.lock_watchers(conn, film.id, self._default_region):
-                regional = film.in_region(watcher.region)
-                streaming = sorted({p.id for p in regional.providers.flatrate})
-                out_on = regional.release_date or film.summary.release_date
-                released = out_on is not None and out_on <= today
-                user, movie = watcher.discord_id, film.id
+                now = Availability.of(film, watcher.region)
                 if watcher.seen_region == watcher.region and watcher.seen_streaming is not None:
-                    new = [
-                        p for p in regional.providers.streams_on(watcher.services) if p.id not in watcher.seen_streaming
-                    ]
-                    if new:
-                        payload = {
-                            "movie_id": movie,
-                            "title": film.summary.label,
-                            "region": watcher.region,
-                            "services": [p.name for p in new],
-                        }
-                        key = f"alert:{STREAMING}:{user}:{movie}:{'+'.join(str(p.id) for p in new)}:{stamp}"
-                        if (notice := await add_notice(conn, user, STREAMING, key, payload)) is not None:
+                    for kind, key, payload in _changes(film, watcher, now, stamp):
+                        if (notice := await add_notice(conn, watcher.discord_id, kind, key, payload)) is not None:
                             notices.append(notice)
-                    if released and watcher.seen_released is False and out_on is not None:
-                        payload = {"movie_id": movie, "title": film.title, "date": out_on.isoformat()}
-                        key = f"alert:{RELEASED}:{user}:{movie}:{watcher.region}"
-                        if (notice := await add_notice(conn, user, RELEASED, key, payload)) is not None:
-                            notices.append(notice)
-                await repo.record_seen(conn, user, movie, watcher.region, streaming, released)
+                await repo.record_seen(conn, watcher.discord_id, film.id, watcher.region, now.streaming, now.released)
         return notices
 
 
-def alert_renderers(today: Callable[[], date] = lambda: datetime.now(UTC).date()) -> dict[str, Renderer]:
+def _changes(
+    film: MovieDetails, watcher: repo.Watcher, now: Availability, stamp: str
+) -> list[tuple[str, str, dict[str, object]]]:
+    """The alerts (kind, dedupe key, payload) a watcher is owed since their entry was last seen."""
+    user, movie = watcher.discord_id, film.id
+    changes: list[tuple[str, str, dict[str, object]]] = []
+    seen = watcher.seen_streaming or ()
+    new = [p for p in film.in_region(watcher.region).providers.streams_on(watcher.services) if p.id not in seen]
+    if new:
+        payload = {
+            "movie_id": movie,
+            "title": film.summary.label,
+            "region": watcher.region,
+            "services": [p.name for p in new],
+        }
+        changes.append(
+            (STREAMING, f"alert:{STREAMING}:{user}:{movie}:{'+'.join(str(p.id) for p in new)}:{stamp}", payload)
+        )
+    if now.out_on is not None and now.released and watcher.seen_released is False:
+        payload = {"movie_id": movie, "title": film.title, "date": now.out_on.isoformat()}
+        changes.append((RELEASED, f"alert:{RELEASED}:{user}:{movie}:{watcher.region}", payload))
+    return changes
+
+
+def alert_renderers() -> dict[str, Renderer]:
     async def render(notice: Notice) -> DM:
         payload = notice.payload
         title = quote(payload.get("title", "A film on your watchlist"), 200)
@@ -146,7 +167,7 @@ def alert_renderers(today: Callable[[], date] = lambda: datetime.now(UTC).date()
             services = ", ".join(quote(s, 60) for s in payload.get("services", []))
             return DM(f"🎬 **{title}** is now streaming on {services} ({quote(payload.get('region', ''), 2)})")
         out_on = date.fromisoformat(str(payload.get("date")))
-        when = "today" if out_on == today() else f"since {out_on:%-d %B %Y}"
+        when = "today" if out_on == utc_today() else f"since {out_on:%-d %B %Y}"
         return DM(f"📅 **{title}** is out {when}")
 
     return dict.fromkeys(KINDS, render)

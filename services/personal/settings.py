@@ -31,7 +31,7 @@ class Preferences:
     services: tuple[int, ...] = ()
     spoilers: bool = False
     alerts: bool = False
-    chosen: frozenset[str] = field(default_factory=frozenset)  # the settings the user set themselves
+    chosen: frozenset[str] = field(default_factory=frozenset)  # "region", "language": set by the user, not defaults
 
     @property
     def locale(self) -> Locale:
@@ -140,17 +140,7 @@ class UserSettingsService:
     def _with(self, stored: repo.StoredSettings | None) -> Preferences:
         if stored is None:
             return Preferences(self.defaults.region, self.defaults.language)
-        chosen = {
-            name
-            for name, value in (
-                ("region", stored.region),
-                ("language", stored.language),
-                ("services", stored.services),
-                ("spoilers", stored.spoilers),
-                ("alerts", stored.alerts),
-            )
-            if value
-        }
+        chosen = {name for name, value in (("region", stored.region), ("language", stored.language)) if value}
         return Preferences(
             stored.region or self.defaults.region,
             stored.language or self.defaults.language,

@@ -343,6 +343,10 @@ class MovieDetails:
     def in_region(self, region: str) -> Regional:
         return self.regions.get(region, NOWHERE)
 
+    def release_date_in(self, region: str) -> date | None:
+        """When it comes out in `region` (its earliest cinema release there), else TMDB's date."""
+        return self.in_region(region).release_date or self.summary.release_date
+
     @property
     def id(self) -> int:
         return self.summary.id

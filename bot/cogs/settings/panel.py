@@ -51,8 +51,10 @@ async def panel(services: Services, owner_id: int, page: int = 1) -> tuple[disco
         return text if name in prefs.chosen else f"{text} (default)"
 
     embed = discord.Embed(title="Your settings", colour=embeds.BRAND)
-    embed.add_field(name="Region", value=default("region", await region_label(services, prefs.region)))
-    embed.add_field(name="Language", value=default("language", await language_label(services, prefs.language)))
+    region = embeds.md(await region_label(services, prefs.region), 200)
+    language = embeds.md(await language_label(services, prefs.language), 200)
+    embed.add_field(name="Region", value=default("region", region))
+    embed.add_field(name="Language", value=default("language", language))
     embed.add_field(
         name="My services",
         value=embeds.md(", ".join(mine), embeds.FIELD_VALUE_MAX) if mine else "None chosen: pick yours below.",

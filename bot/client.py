@@ -36,6 +36,7 @@ EXTENSIONS = (
     "bot.cogs.watched",
     "bot.cogs.watchlist.cog",
     "bot.cogs.settings.cog",
+    "bot.cogs.imports.cog",
     "bot.cogs.billing",
     "bot.cogs.meta",
 )

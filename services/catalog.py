@@ -92,6 +92,11 @@ class MovieCatalog:
             fetched.data, lambda: self._tmdb.search(query, year=year, page=page - 1, language=language)
         )
 
+    async def find_imdb(self, imdb_id: str) -> MovieSummary | None:
+        """The film of an IMDb title id, in the catalogue's language (None: TMDB has no film for it)."""
+        page = (await self._tmdb.find_imdb(imdb_id)).data
+        return page.results[0] if page.results else None
+
     async def recommendations(self, movie_id: int, locale: Locale | None = None) -> MoviePage:
         if not 0 < movie_id < 2**31:
             raise MovieNotFound(movie_id)

@@ -397,3 +397,44 @@ class NoServicesChosen(MarqueeError):
     @property
     def user_message(self) -> str:
         return "You haven't picked your streaming services yet: choose them in `/settings`, then try again."
+
+
+class FileRefused(BadInput):
+    """An import file Marquee will not read (format, size, columns, encoding); nothing is imported."""
+
+
+class ImportRunning(MarqueeError):
+    def __init__(self, source: str) -> None:
+        super().__init__(f"an import from {source} is running")
+        self.source = source
+
+    @property
+    def user_message(self) -> str:
+        return (
+            f"Your import from {self.source.title()} is still running: its summary comes when it ends. "
+            "Start the next one after that."
+        )
+
+
+class TraktOff(MarqueeError):
+    @property
+    def user_message(self) -> str:
+        return "Trakt import isn't set up on this bot (its operator can turn it on; see `marquee doctor`)."
+
+
+class TraktUnavailable(ServiceUnavailable):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__("Trakt", reason, retry_after)
+
+
+class ProStillActive(MarqueeError):
+    """Delete everything asked while a Pro subscription runs: it must be cancelled first."""
+
+    def __init__(self, portal_url: str | None) -> None:
+        super().__init__("Pro subscription active")
+        self.portal_url = portal_url
+
+    @property
+    def user_message(self) -> str:
+        where = f" in the billing portal: {self.portal_url}" if self.portal_url else " with `/plan`"
+        return f"Your Pro subscription is still active. Cancel it first{where}, then delete your data."

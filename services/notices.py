@@ -30,6 +30,7 @@ ATTEMPTS = 8  # then the notice is recorded as failed
 class DM:
     content: str
     link: tuple[str, str] | None = None  # (label, url) of a link button
+    files: tuple[tuple[str, bytes], ...] = ()  # (filename, bytes) attached
 
 
 Renderer = Callable[[Notice], Awaitable[DM]]

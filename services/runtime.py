@@ -28,6 +28,7 @@ from services.embeddings.client import Embedder, Space
 from services.embeddings.pipeline import EmbeddingQueue, EmbeddingService
 from services.embeddings.search import SimilarityService
 from services.feedback import FeedbackService
+from services.imports.service import ImportService
 from services.metrics import Metrics
 from services.notices import Outbox
 from services.personal.alerts import AlertService
@@ -69,6 +70,7 @@ class Services:
     ask: AskService
     foryou: ForYouService
     billing: BillingService
+    imports: ImportService
     embeddings: EmbeddingService
     similarity: SimilarityService
 
@@ -172,6 +174,7 @@ async def open_services(
             my_services=my_services,
             alerts=AlertService(db, catalog, Outbox(redis), settings.tmdb_region),
             billing=billing,
+            imports=ImportService(db, catalog, redis, http),
             embeddings=embeddings,
             similarity=similarity,
         )

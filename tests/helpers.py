@@ -25,6 +25,8 @@ COMMAND_NAMES = {
     "upgrade",
     "plan",
     "help",
+    "import",
+    "mydata",
 }
 
 

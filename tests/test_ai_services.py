@@ -108,15 +108,13 @@ def test_different_titles_stay_different() -> None:
 
 def test_the_year_decides_between_films_that_share_a_title() -> None:
     results = [film(1, "Dune", 1984, votes=5000), film(2, "Dune", 2021, votes=9000), film(3, "Dune World", 2021)]
-    assert best_match(Suggestion(title="Dune", year=1984, reason=""), results) == results[0]
-    assert (
-        best_match(Suggestion(title="dune", year=2022, reason=""), results) == results[1]
-    )  # off by one: release dates vary
-    assert best_match(Suggestion(title="Dune", year=None, reason=""), results) == results[1]  # the most voted
-    assert best_match(Suggestion(title="Dune", year=1950, reason=""), results) is None  # another film of that name
-    assert best_match(Suggestion(title="Dune Messiah", year=2021, reason=""), results) is None
+    assert best_match("Dune", 1984, results) == results[0]
+    assert best_match("dune", 2022, results) == results[1]  # off by one: release dates vary
+    assert best_match("Dune", None, results) == results[1]  # the most voted
+    assert best_match("Dune", 1950, results) is None  # another film of that name
+    assert best_match("Dune Messiah", 2021, results) is None
     original = [film(4, "Spirited Away", 2001, original="千と千尋の神隠し")]
-    assert best_match(Suggestion(title="千と千尋の神隠し", year=2001, reason=""), original) == original[0]
+    assert best_match("千と千尋の神隠し", 2001, original) == original[0]
 
 
 def test_model_output_is_cleaned_and_implausible_years_dropped() -> None:

@@ -15,6 +15,7 @@ so two workers never both send it. Discord's answer decides what follows:
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ from services.backoff import retry_after_seconds
 from services.billing.notices import billing_renderers
 from services.db import notices as repo
 from services.errors import MarqueeError
+from services.imports.notices import import_renderers
 from services.notices import ATTEMPTS, DM, Backoff, Outbox, Renderer
 from services.notices import DMS_CLOSED as CLOSED_TEXT
 from services.personal.alerts import alert_renderers
@@ -66,7 +68,8 @@ class DiscordDMs:
             view.add_item(discord.ui.Button(label=dm.link[0], url=dm.link[1]))
         try:
             channel = await (await self._logged_in()).create_dm(discord.Object(user_id))
-            await channel.send(dm.content, view=view, allowed_mentions=discord.AllowedMentions.none())
+            files = [discord.File(io.BytesIO(data), filename=name) for name, data in dm.files]
+            await channel.send(dm.content, view=view, files=files, allowed_mentions=discord.AllowedMentions.none())
         except discord.RateLimited as exc:  # a wait longer than discord.py will sleep for
             raise DMDeferred("rate limited", exc.retry_after) from exc
         except discord.HTTPException as exc:
@@ -110,7 +113,11 @@ class Sender:
     backoff: Backoff = field(default_factory=Backoff)
 
     def __post_init__(self) -> None:
-        self.renderers: dict[str, Renderer] = {**billing_renderers(self.services.billing), **alert_renderers()}
+        self.renderers: dict[str, Renderer] = {
+            **billing_renderers(self.services.billing),
+            **alert_renderers(),
+            **import_renderers(self.services.imports),
+        }
         self.outbox = Outbox(self.services.redis)
 
     async def send(self, notice_id: int) -> str:

@@ -12,6 +12,7 @@ from arq.worker import Worker
 from redis.exceptions import RedisError
 
 from services.runtime import Services
+from worker.imports import IMPORT_TRIES, import_sweep, run_import
 from worker.jobs import (
     EMBED_TRIES,
     alerts_sweep,
@@ -39,6 +40,9 @@ FUNCTIONS: list[Any] = [
     embed_sweep,
     # A sweep of many films at TMDB's pace takes minutes; a kill half-way repeats nothing.
     func(alerts_sweep, timeout=3 * 3600, keep_result=0),
+    # Tens of thousands of films at TMDB's pace; a stopped run resumes where it was.
+    func(run_import, timeout=3 * 3600, keep_result=0, max_tries=IMPORT_TRIES + 1),
+    import_sweep,
 ]
 RESTART_DELAY_MAX = 30.0
 
@@ -57,6 +61,7 @@ def create_worker(services: Services) -> Worker:
             cron(notice_sweep, minute=set(range(0, 60, 2)), run_at_startup=True, unique=True),
             cron(embed_sweep, minute=set(range(5, 60, 10)), run_at_startup=True, unique=True),
             cron(alerts_sweep, hour={9}, minute={0}, unique=True, timeout=3 * 3600),
+            cron(import_sweep, minute=set(range(1, 60, 5)), run_at_startup=True, unique=True),
         ],
         redis_pool=services.redis,
         ctx={"services": services, "sender": sender},

@@ -46,6 +46,12 @@ HELP_LINES = (
         "Your region, language, streaming services, spoiler mode and availability alerts.",
         "region: United Kingdom (GB)",
     ),
+    HelpLine(
+        "import letterboxd",
+        "Bring in your films from Letterboxd's export (also `/import imdb`, and `/import trakt` when it's on).",
+        "file: letterboxd-export.zip",
+    ),
+    HelpLine("mydata", "What Marquee keeps about you: see it, download it, or delete it all."),
     HelpLine("upgrade", "Marquee Pro: the checkout link comes by DM."),
     HelpLine("plan", "Your plan, its renewal date, and a button to manage billing."),
     HelpLine("help", "This list."),
@@ -54,7 +60,7 @@ HELP_LINES = (
 
 def mention(bot: MarqueeBot, name: str) -> str:
     """A clickable `</name:id>` once the command's id is known, else its plain name."""
-    command_id = bot.command_ids.get(name)
+    command_id = bot.command_ids.get(name.split()[0])  # a subcommand is mentioned by its group's id
     return f"</{name}:{command_id}>" if command_id else f"/{name}"
 
 

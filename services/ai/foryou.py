@@ -57,6 +57,7 @@ class History:
     shown: list[tuple[int, str]]
     stored: profiles.StoredProfile | None
     verdicts: list[feedback.Verdict]
+    seen: frozenset[int] = frozenset()  # every film watched (an import brings thousands)
 
     @property
     def size(self) -> int:
@@ -65,14 +66,15 @@ class History:
     def ids(self, verdict: int) -> list[int]:
         return [v.movie_id for v in self.verdicts if v.verdict == verdict]
 
-    def titles(self, verdict: int) -> list[str]:
-        return [f"{v.title} ({v.year})" if v.year else v.title for v in self.verdicts if v.verdict == verdict]
+    def titles(self, verdict: int | None) -> list[str]:
+        """The films given this verdict (None: rated, neither liked nor disliked), with their rating."""
+        return [v.label for v in self.verdicts if v.verdict == verdict and (verdict is not None or v.rating)]
 
     def fingerprint(self, model: str) -> str:
         """Changes when a search is added, a film is marked or unmarked watched, or 👍/👎 change."""
         searches = ",".join(str(s.id) for s in self.searches)
         watched = ",".join(sorted(str(w.movie_id) for w in self.watched))
-        verdicts = ",".join(sorted(f"{v.movie_id}:{v.verdict}" for v in self.verdicts))
+        verdicts = ",".join(sorted(f"{v.movie_id}:{v.verdict}:{v.rating}" for v in self.verdicts))
         parts = [model, searches, watched, verdicts]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -153,6 +155,7 @@ class ForYouService:
                 await profiles.recently_shown(conn, discord_id, SHOWN_DAYS),
                 await profiles.get_profile(conn, discord_id),
                 await feedback.verdicts(conn, discord_id, RECENT_VERDICTS),
+                frozenset(await history.watched_ids(conn, discord_id, limit=None)),
             )
 
     async def _profile(self, llm: LLM, discord_id: int, past: History, charge: Charge) -> tuple[TasteProfile, bool]:
@@ -163,7 +166,7 @@ class ForYouService:
                 return stored, True
         searches = [f"{s.kind}: {s.query}" + (f" ({s.year})" if s.year else "") for s in past.searches]
         watched = [f"{w.title} ({w.release_date.year})" if w.release_date else w.title for w in past.watched]
-        message = prompts.profile_message(searches, watched, past.titles(LIKE), past.titles(DISLIKE))
+        message = prompts.profile_message(searches, watched, past.titles(LIKE), past.titles(DISLIKE), past.titles(None))
         profile = (await llm.structured("foryou", prompts.PROFILE, message, TasteProfile, charge=charge)).trimmed()
 
         async def store(conn: asyncpg.Connection) -> None:
@@ -186,7 +189,7 @@ class ForYouService:
         matched = await match_suggestions(self._catalog, answer.suggestions[:MAX_SUGGESTIONS], locale)
         if not matched:
             raise NoMatches()
-        excluded = {w.movie_id for w in past.watched} | {movie_id for movie_id, _ in past.shown}
+        excluded = set(past.seen) | {w.movie_id for w in past.watched} | {movie_id for movie_id, _ in past.shown}
         excluded |= set(past.ids(DISLIKE))
         fresh = [p for p in await filters.apply(matched, self._catalog.runtime) if p.film.id not in excluded]
         picks = await self._rerank(fresh, [w.movie_id for w in past.watched], past.ids(LIKE), past.ids(DISLIKE))

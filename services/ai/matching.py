@@ -51,24 +51,35 @@ def normal_title(title: str) -> str:
     return " ".join(words)
 
 
-def best_match(suggestion: Suggestion, films: Sequence[MovieSummary]) -> MovieSummary | None:
-    """The film `suggestion` names among search results: same normalised title (or original
-    title); the year decides between several, a year off by one (release dates differ by
-    country) when none is exact; without a year, the most voted. None when no title matches,
-    or when the suggestion's year fits none of them (another film with that name)."""
-    wanted = normal_title(suggestion.title)
+def best_match(title: str, year: int | None, films: Sequence[MovieSummary]) -> MovieSummary | None:
+    """The film named `title` (of `year`) among search results: same normalised title (or
+    original title); the year decides between several, a year off by one (release dates differ
+    by country) when none is exact; without a year, the most voted. None when no title matches,
+    or when the year fits none of them (another film with that name)."""
+    wanted = normal_title(title)
     if not wanted:
         return None
     same = [f for f in films if wanted in (normal_title(f.title), normal_title(f.original_title or ""))]
     if not same:
         return None
-    if suggestion.year is not None:
+    if year is not None:
         for tolerance in (0, 1):
-            close = [f for f in same if f.year is not None and abs(f.year - suggestion.year) <= tolerance]
+            close = [f for f in same if f.year is not None and abs(f.year - year) <= tolerance]
             if close:
                 return max(close, key=lambda f: f.vote_count)
         return None
     return max(same, key=lambda f: f.vote_count)
+
+
+async def find_film(
+    catalog: MovieCatalog, title: str, year: int | None, locale: Locale | None = None
+) -> MovieSummary | None:
+    """The TMDB film named `title` (of `year`), through the cached search; None when none is."""
+    try:
+        page = await catalog.search(search_text(title), locale=locale)
+    except BadInput:
+        return None  # an empty or absurdly long title
+    return best_match(title, year, page.results)
 
 
 async def match_suggestions(
@@ -80,11 +91,7 @@ async def match_suggestions(
 
     async def match(suggestion: Suggestion) -> MovieSummary | None:
         async with gate:
-            try:
-                page = await catalog.search(search_text(suggestion.title), locale=locale)
-            except BadInput:
-                return None  # an empty or absurdly long title from the model
-        return best_match(suggestion, page.results)
+            return await find_film(catalog, suggestion.title, suggestion.year, locale)
 
     found = await asyncio.gather(*(match(s) for s in suggestions), return_exceptions=True)
     failures = [f for f in found if isinstance(f, BaseException)]

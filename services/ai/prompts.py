@@ -26,7 +26,8 @@ ASK = (
 PROFILE = (
     "You are Marquee's taste analyst. "
     f"{DATA_RULE} "
-    "From the viewer's recent searches, watched films, and the films they liked and disliked, describe "
+    "From the viewer's recent searches, watched films, the films they liked and disliked, and their "
+    "ratings out of 10 where given, describe "
     "their taste: the genres, moods, "
     "themes and eras they like, and what they seem to avoid. Keep each entry to a few words; write "
     "the summary in two plain sentences addressed to the viewer."
@@ -50,7 +51,11 @@ def ask_message(query: str, constraints: dict[str, str | int] | None = None) -> 
 
 
 def profile_message(
-    searches: Sequence[str], watched: Sequence[str], liked: Sequence[str] = (), disliked: Sequence[str] = ()
+    searches: Sequence[str],
+    watched: Sequence[str],
+    liked: Sequence[str] = (),
+    disliked: Sequence[str] = (),
+    rated: Sequence[str] = (),
 ) -> str:
     data = {
         "recent_searches": list(searches),
@@ -58,6 +63,8 @@ def profile_message(
         "liked_films": list(liked),
         "disliked_films": list(disliked),
     }
+    if rated:
+        data["rated_films"] = list(rated)  # middling ratings (out of 10), neither liked nor disliked
     return json.dumps(data, ensure_ascii=False)
 
 

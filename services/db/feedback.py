@@ -14,7 +14,13 @@ class Verdict:
     movie_id: int
     title: str
     year: int | None
-    verdict: int
+    verdict: int | None  # None: a middling rating, with no 👍/👎
+    rating: int | None = None  # out of 10, when imported from a rating
+
+    @property
+    def label(self) -> str:
+        named = f"{self.title} ({self.year})" if self.year else self.title
+        return f"{named}, rated {self.rating}/10" if self.rating else named
 
 
 async def set_verdict(conn: asyncpg.Connection, discord_id: int, movie_ids: list[int], verdict: int) -> None:
@@ -38,14 +44,14 @@ async def disliked_ids(conn: asyncpg.Connection, discord_id: int) -> list[int]:
 
 
 async def verdicts(conn: asyncpg.Connection, discord_id: int, limit: int) -> list[Verdict]:
-    """The user's latest 👍/👎, newest first (for /foryou's taste profile)."""
+    """The user's latest 👍/👎 and ratings, newest first (for /foryou's taste profile)."""
     rows = await conn.fetch(
         """
-        SELECT f.tmdb_id, m.title, extract(year FROM m.release_date)::int AS year, f.verdict
+        SELECT f.tmdb_id, m.title, extract(year FROM m.release_date)::int AS year, f.verdict, f.rating
         FROM feedback f JOIN movies m ON f.media_type = 'movie' AND m.id = f.tmdb_id
         WHERE f.discord_id = $1 ORDER BY f.updated_at DESC, f.tmdb_id LIMIT $2
         """,
         discord_id,
         limit,
     )
-    return [Verdict(r["tmdb_id"], r["title"], r["year"], r["verdict"]) for r in rows]
+    return [Verdict(r["tmdb_id"], r["title"], r["year"], r["verdict"], r["rating"]) for r in rows]

@@ -143,8 +143,8 @@ async def recent_searches(conn: asyncpg.Connection, discord_id: int, limit: int)
     return [_past(r) for r in rows]
 
 
-async def watched_ids(conn: asyncpg.Connection, discord_id: int, limit: int = 5000) -> list[int]:
-    """The films a user has watched, most recent first."""
+async def watched_ids(conn: asyncpg.Connection, discord_id: int, limit: int | None = 5000) -> list[int]:
+    """The films a user has watched, most recent first (all of them: `limit` None)."""
     rows = await conn.fetch(
         "SELECT movie_id FROM watch_history WHERE discord_id = $1 ORDER BY watched_at DESC LIMIT $2",
         discord_id,

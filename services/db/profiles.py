@@ -62,3 +62,8 @@ async def mark_shown(conn: asyncpg.Connection, discord_id: int, movie_ids: Seque
         discord_id,
         list(movie_ids),
     )
+
+
+async def forget(conn: asyncpg.Connection, discord_id: int) -> None:
+    """Drop the stored taste profile: the next /foryou makes it again from the whole history."""
+    await conn.execute("DELETE FROM taste_profiles WHERE discord_id = $1", discord_id)

@@ -20,7 +20,7 @@ from services.backoff import retry_after_seconds
 from services.cache import Cache
 from services.errors import MovieNotFound, TMDBAuthError, TMDBUnavailable
 from services.metrics import Metrics
-from services.tmdb.models import ImageConfig, MovieDetails, MoviePage, genre_names, noting_bad_data
+from services.tmdb.models import ImageConfig, MovieDetails, MoviePage, found_films, genre_names, noting_bad_data
 from services.tmdb.reference import (
     StreamingService,
     Translation,
@@ -39,6 +39,7 @@ HOUR = 3600.0
 LIST_TTL = HOUR
 DETAILS_TTL = HOUR
 SEARCH_TTL = 10 * 60.0
+FIND_TTL = 24 * HOUR  # an IMDb id's film does not change
 CONFIG_TTL = 3 * 24 * HOUR
 GENRES_TTL = 24 * HOUR
 DETAILS_APPEND = "videos,credits,watch/providers,release_dates,external_ids,keywords"
@@ -112,6 +113,11 @@ class TMDBClient:
         if year:
             params["year"] = year
         return await self._get("/search/movie", params, SEARCH_TTL, MoviePage.from_tmdb, PAGE_CODEC, language)
+
+    async def find_imdb(self, imdb_id: str) -> Fetched[MoviePage]:
+        """The film TMDB has for an IMDb title id (none: an empty page)."""
+        params = {"external_source": "imdb_id"}
+        return await self._get(f"/find/{imdb_id}", params, FIND_TTL, found_films, PAGE_CODEC)
 
     async def recommendations(self, movie_id: int, *, language: str | None = None) -> Fetched[MoviePage]:
         """TMDB's own "people also liked" list for a film."""

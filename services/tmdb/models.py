@@ -222,6 +222,15 @@ class MoviePage:
         )
 
 
+def found_films(data: Any) -> MoviePage:
+    """TMDB's /find answer as a page of the films it found (its `movie_results`; series, people and
+    episodes are other lists, never read)."""
+    data = _must_dict(data)
+    if not isinstance(data.get("movie_results"), list):
+        raise BadTMDBData("a find answer without movie_results")
+    return MoviePage.from_tmdb({"page": 1, "total_pages": 1, "results": data["movie_results"]})
+
+
 @dataclass(frozen=True, slots=True)
 class Provider:
     # No defaults: a cached answer from before providers kept their id no longer parses, and is

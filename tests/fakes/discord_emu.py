@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import mimetypes
 import re
 import secrets
 import socket
@@ -35,6 +36,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import BodyPartReader, WSMsgType, web
 
@@ -80,6 +82,7 @@ def _bits(*positions: int) -> int:
 
 # Permission sets (bit positions as documented by Discord).
 PERM_ADMINISTRATOR = 1 << 3
+PERM_MANAGE_GUILD = 1 << 5
 ALL_PERMISSIONS = (1 << 51) - 1
 EVERYONE_PERMISSIONS = _bits(0, 6, 9, 10, 11, 14, 15, 16, 18, 20, 21, 25, 26, 31, 35, 37, 38, 39, 46, 49)
 BOT_PERMISSIONS = EVERYONE_PERMISSIONS | _bits(13)  # + MANAGE_MESSAGES
@@ -92,7 +95,17 @@ OPT_SUB_COMMAND, OPT_SUB_COMMAND_GROUP, OPT_STRING, OPT_INTEGER, OPT_BOOLEAN = 1
 OPT_USER, OPT_CHANNEL, OPT_ROLE, OPT_MENTIONABLE, OPT_NUMBER, OPT_ATTACHMENT = 6, 7, 8, 9, 10, 11
 
 SELECT_TYPES = {3, 5, 6, 7, 8}
+
+# Where an interaction happens (``invoke(where=...)``) -> its interaction context type: 0 GUILD,
+# 1 BOT_DM, 2 PRIVATE_CHANNEL. 'guild' is the emulator's guild (the bot is in it); 'foreign_guild'
+# is a server the bot is not in, reachable only through a user install; 'private_channel' is a
+# group DM the bot is not in (user install too).
+CONTEXTS = {"guild": 0, "dm": 1, "private_channel": 2, "foreign_guild": 0}
+INSTALL_GUILD, INSTALL_USER = 0, 1
 TOKEN_RE = r"[A-Za-z0-9._~-]+"
+# What Discord's CDN answers for a signed attachment URL that expired or was removed.
+CDN_GONE = "This content is no longer available."
+UPLOAD_LIMIT = 10 * 1024 * 1024  # bytes a bot may upload per file without a boosted server
 
 
 def _now_iso() -> str:
@@ -191,6 +204,8 @@ class InteractionRecord:
         self.channel_id: int = int(payload["channel_id"])
         self.guild_id: int | None = int(payload["guild_id"]) if "guild_id" in payload else None
         self.message_id = message_id  # the message a component/modal interaction came from
+        self.where: str = "guild" if "guild_id" in payload else "dm"  # see DiscordEmulator.invoke
+        self.user_install: bool = False
         self.dispatched_at: float = 0.0
         self.callback_at: float | None = None
         self.callback_type: int | None = None
@@ -311,7 +326,18 @@ class DiscordEmulator:
     ``allowed_intents`` (privileged intents enabled "in the developer portal"; asking for
     others closes the gateway with 4014 like Discord does), ``guild_id``/``channel_id``
     (to match ids a bot is configured with), ``announce_messages`` (MESSAGE_CREATE for
-    messages the bot sends).
+    messages the bot sends), ``user_install`` ("User Install" enabled for the app in the developer
+    portal: commands whose ``integration_types`` include 1 can then be used in DMs, group DMs and
+    servers the bot is not in, see ``invoke(where=...)``), ``upload_limit`` (bytes a file the
+    bot uploads may have; Discord answers a bigger one with 413/40005).
+
+    Files: ``emu.attachment(filename, data)`` is a file a user attached to a slash command's
+    attachment option (type 11): pass it as that option's value to ``invoke``; the bot finds it in
+    ``data.resolved.attachments`` with a signed URL that this emulator serves like Discord's CDN
+    (``emu.expire_attachment(att)`` makes that URL answer 404, as an expired one does). Files the
+    bot uploads (multipart ``payload_json`` + ``files[n]``) land in the message's ``attachments``;
+    ``emu.attachment_bytes(att)`` returns the bytes of either kind, ``emu.cdn_log`` lists the
+    downloads.
     """
 
     def __init__(
@@ -329,6 +355,8 @@ class DiscordEmulator:
         guild_id: int | None = None,
         channel_id: int | None = None,
         announce_messages: bool = True,
+        user_install: bool = False,
+        upload_limit: int = UPLOAD_LIMIT,
     ) -> None:
         self.host, self.port = host, port
         self.ack_deadline = ack_deadline
@@ -337,6 +365,8 @@ class DiscordEmulator:
         self.token = token
         self.allowed_intents = allowed_intents
         self.announce_messages = announce_messages  # dispatch MESSAGE_CREATE for messages sent
+        self.user_install = user_install  # "User Install" enabled in the developer portal
+        self.upload_limit = upload_limit  # bytes per file the bot may upload (413/40005 beyond)
         self.ids = _Snowflakes()
         self.session: _Session | None = None  # the current gateway session
 
@@ -385,16 +415,26 @@ class DiscordEmulator:
         self.messages: dict[int, dict] = {}  # every message by id (channel, DM and interaction)
         self.channel_log: dict[int, list[dict]] = {}  # non-ephemeral messages per channel
         self.deleted: set = set()
-        self.files: dict[int, bytes] = {}  # attachment id -> uploaded bytes
+        self.files: dict[int, bytes] = {}  # attachment id -> bytes (bot uploads and user attachments)
+        self.user_attachments: dict[int, dict] = {}  # attachments users gave to command options
+        self.file_types: dict[int, str] = {}  # attachment id -> the content type it is served with
+        self.expired_files: set = set()  # attachment ids whose CDN URL answers 404
+        self.cdn_log: list[tuple[str, int, int]] = []  # (path, status, bytes sent) of every CDN download
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel id
         self.dm_blocked: set = set()  # user ids whose DMs fail with 50007
+        self.no_access: set = set()  # channel ids the bot user cannot reach (foreign guild, group DMs)
+        self.command_overrides: dict[str, dict[int, bool]] = {}  # command name -> {user/role id: allowed}
+        self.foreign_guild_id: int | None = None
+        self.foreign_channel_id: int | None = None
+        self.group_dms: dict[int, int] = {}  # user id -> a group DM channel id (user installs)
+        self.edit_log: list[tuple[float, int]] = []  # (perf_counter, message id) of every message edit
         self.records: list[InteractionRecord] = []
         self._records_by_id: dict[int, InteractionRecord] = {}
         self._records_by_token: dict[str, InteractionRecord] = {}
         self.requests: list[RequestLog] = []
+        self.faults: list[RouteFault] = []  # see fail_route()
         self.unhandled: list[RequestLog] = []
         self.errors: list[str] = []  # tracebacks of requests the emulator failed to handle
-        self.faults: list[RouteFault] = []  # see fail_route()
         self.gateway_log: list[dict] = []  # every frame the bot sent on the gateway
         self.presence: dict | None = None
         self.sessions: dict[str, _Session] = {}
@@ -426,6 +466,7 @@ class DiscordEmulator:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self._gateway)
         app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._get_attachment)
+        app.router.add_get("/ephemeral-attachments/{channel_id}/{attachment_id}/{filename}", self._get_attachment)
         app.router.add_route("*", API_PREFIX + "/{path:.*}", self._rest)
         app.router.add_route("*", "/{path:.*}", self._rest)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
@@ -531,6 +572,8 @@ class DiscordEmulator:
         if tags:
             role["tags"] = tags
         self.roles[int(str(role["id"]))] = role
+        if self.session is not None:  # a role made while the bot is connected: Discord announces it
+            self._spawn(self._dispatch("GUILD_ROLE_CREATE", {"guild_id": str(self.guild_id), "role": role}))
         return role
 
     def add_user(self, username: str, *, global_name: str | None = None) -> dict:
@@ -614,6 +657,92 @@ class DiscordEmulator:
         uid = int(self.user(user)["id"])
         (self.dm_blocked.add if blocked else self.dm_blocked.discard)(uid)
 
+    def allow_command(self, name: str, target: Any, allowed: bool = True) -> None:
+        """A server admin's override (Server Settings > Integrations): lets (or stops) a member, a
+        role (dict or id) or everyone (the guild id) use /name in the guild whatever its
+        ``default_member_permissions`` say. Discord then delivers the interaction; the bot's own
+        check is all that is left."""
+        if isinstance(target, dict) and "permissions" in target and "username" not in target:
+            key = int(target["id"])  # a role
+        elif isinstance(target, int) and (target in self.roles or target == self.guild_id):
+            key = target
+        else:
+            key = int(self.user(target)["id"])
+        self.command_overrides.setdefault(name, {})[key] = allowed
+
+    def can_use(self, name: str, user: Any = None) -> bool:
+        """Whether Discord shows /name to this member in the guild: overrides for the member, then
+        their roles, then everyone; else ``default_member_permissions`` against their permissions
+        (administrators see everything; "0" hides it from everyone else)."""
+        cmd = self.command(name)
+        uid = int(self.user(user)["id"])
+        overrides = self.command_overrides.get(cmd["name"], {})
+        if uid in overrides:
+            return overrides[uid]
+        member = self.members.get(uid)
+        votes = [overrides[int(r)] for r in (member or {}).get("roles", []) if int(r) in overrides]
+        if votes:
+            return any(votes)
+        if self.guild_id in overrides:
+            return overrides[self.guild_id]
+        required = cmd.get("default_member_permissions")
+        if required is None or member is None:
+            return True
+        perms = self.permissions_of(uid)
+        if perms == ALL_PERMISSIONS:
+            return True
+        required = int(required)
+        return required != 0 and perms & required == required
+
+    def edits(self, message: Any) -> int:
+        """How many times the bot edited this message (by any route) since it was sent."""
+        mid = int(message["id"] if isinstance(message, dict) else message)
+        return sum(1 for _, m in self.edit_log if m == mid)
+
+    def foreign_guild_channel(self) -> int:
+        """A text channel of a server the bot is not in (made on first use): only a user install
+        reaches it, and the bot cannot use REST on it (403 / 50001)."""
+        if self.foreign_channel_id is None:
+            self.foreign_guild_id = self.ids.next()
+            cid = self.foreign_channel_id = self.ids.next()
+            self.channels[cid] = {
+                "id": str(cid),
+                "type": 0,
+                "guild_id": str(self.foreign_guild_id),
+                "name": "elsewhere",
+                "position": 0,
+                "permission_overwrites": [],
+                "topic": None,
+                "nsfw": False,
+                "rate_limit_per_user": 0,
+                "parent_id": None,
+                "last_message_id": None,
+                "flags": 0,
+            }
+            self.no_access.add(cid)
+        return self.foreign_channel_id
+
+    def group_dm_channel(self, user: Any) -> int:
+        """A group DM of this user with two friends, without the bot (made on first use)."""
+        u = self.user(user)
+        uid = int(u["id"])
+        if uid not in self.group_dms:
+            friends = [self._make_user(f"{u['username']}-friend{i}") for i in (1, 2)]
+            cid = self.ids.next()
+            self.channels[cid] = {
+                "id": str(cid),
+                "type": 3,
+                "name": None,
+                "icon": None,
+                "owner_id": u["id"],
+                "last_message_id": None,
+                "flags": 0,
+                "recipients": [u, *friends],
+            }
+            self.no_access.add(cid)
+            self.group_dms[uid] = cid
+        return self.group_dms[uid]
+
     # ================================================================ inspection
     @property
     def commands(self) -> list[dict]:
@@ -652,6 +781,71 @@ class DiscordEmulator:
     def is_deleted(self, message: dict) -> bool:
         return int(message["id"]) in self.deleted
 
+    # ================================================================ test API: files
+    def attachment(
+        self,
+        filename: str,
+        data: bytes,
+        *,
+        content_type: str | None = None,
+        description: str | None = None,
+        channel_id: int | None = None,
+    ) -> dict:
+        """A file a user attaches to a slash command's attachment option (type 11), as Discord
+        stores it: an ephemeral attachment on its CDN, with a signed URL (``ex``/``is``/``hm``) that
+        this emulator serves. Pass the returned dict (or its id) as the option's value to ``invoke``."""
+        aid = self.ids.next()
+        raw = bytes(data)
+        self.files[aid] = raw
+        if content_type is None:
+            guessed = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+            if guessed.startswith("text/"):
+                try:
+                    raw.decode("utf-8")
+                    guessed += "; charset=utf-8"
+                except UnicodeDecodeError:
+                    pass
+            content_type = guessed
+        now = int(time.time())
+        cid = int(channel_id or self.channel_id)
+        signed = f"?ex={now + 86400:x}&is={now:x}&hm={secrets.token_hex(32)}&"
+        url = f"{self.base_url}/ephemeral-attachments/{cid}/{aid}/{quote(filename)}{signed}"
+        self.file_types[aid] = content_type
+        att = {
+            "id": str(aid),
+            "filename": filename,
+            "size": len(raw),
+            "url": url,
+            "proxy_url": url,
+            "content_type": content_type,
+            "ephemeral": True,
+        }
+        if description is not None:
+            att["description"] = description
+        self.user_attachments[aid] = att
+        return copy.deepcopy(att)
+
+    def expire_attachment(self, attachment: dict | int | str) -> None:
+        """From now on the attachment's CDN URL answers 404, as an expired or deleted one does."""
+        self.expired_files.add(self._attachment_id(attachment))
+
+    def attachment_bytes(self, attachment: dict | int | str) -> bytes:
+        """The bytes of an attachment: one the bot uploaded (from a message's ``attachments``) or
+        one made with ``attachment()``."""
+        aid = self._attachment_id(attachment)
+        if aid not in self.files:
+            raise LookupError(f"no attachment {aid} was uploaded")
+        return self.files[aid]
+
+    def attachments_of(self, message: dict | int, pattern: str = "") -> list[dict]:
+        """The attachments of a message as it is now whose filename matches ``pattern`` (regex)."""
+        msg = self.message(message["id"] if isinstance(message, dict) else message)
+        return [a for a in msg.get("attachments") or [] if re.search(pattern, a.get("filename") or "", re.I)]
+
+    @staticmethod
+    def _attachment_id(attachment: dict | int | str) -> int:
+        return int(attachment["id"] if isinstance(attachment, dict) else attachment)
+
     # ================================================================ test API: interactions
     async def invoke(
         self,
@@ -662,23 +856,59 @@ class DiscordEmulator:
         guild: bool = True,
         subcommand: str | None = None,
         locale: str = "en-US",
+        where: str | None = None,
+        user_install: bool = False,
     ) -> InteractionRecord:
         """Dispatch a slash command (INTERACTION_CREATE type 2) and return its record.
 
         ``options`` maps option names to values; their types come from the synced command
         (strings, ints, floats, bools, users given as dict/id/username, channels, roles).
         ``subcommand`` is 'sub' or 'group sub'. ``guild=False`` invokes it in the bot's DM.
+        ``where`` ('guild', 'dm', 'private_channel', 'foreign_guild') overrides ``guild``; the last
+        two, and ``user_install=True``, go through the user's own install of the app (needs
+        ``emu.user_install`` and 1 in the command's ``integration_types``). Discord's rules apply:
+        a command outside its ``contexts``/``integration_types`` raises ValueError, and in a guild
+        one the member may not use (``default_member_permissions``, ``allow_command``) raises
+        PermissionError, as Discord would not even show it.
         """
         cmd = self.command(name)
-        if not guild and (cmd.get("dm_permission") is False or 1 not in (cmd.get("contexts") or [0, 1, 2])):
-            raise ValueError(f"/{name} is not available in DMs (contexts={cmd.get('contexts')})")
-        opts, resolved = self._build_options(cmd, subcommand, options or {}, guild=guild)
+        where = where or ("guild" if guild else "dm")
+        self._check_usable(cmd, user, where, user_install)
+        in_guild = where in ("guild", "foreign_guild")
+        opts, resolved = self._build_options(cmd, subcommand, options or {}, guild=where == "guild")
         data: dict[str, Any] = {"id": cmd["id"], "name": cmd["name"], "type": 1, "options": opts}
         if resolved:
             data["resolved"] = resolved
         if cmd.get("guild_id"):
             data["guild_id"] = cmd["guild_id"]
-        return await self._dispatch_interaction(IT_COMMAND, data, user=user, guild=guild, locale=locale)
+        return await self._dispatch_interaction(
+            IT_COMMAND, data, user=user, guild=in_guild, locale=locale, where=where, user_install=user_install
+        )
+
+    def _check_usable(self, cmd: dict, user: Any, where: str, user_install: bool) -> None:
+        """Discord's visibility rules for a command invoked ``where`` (see ``invoke``)."""
+        if where not in CONTEXTS:
+            raise ValueError(f"where={where!r}: use one of {sorted(CONTEXTS)}")
+        name, contexts = cmd["name"], cmd.get("contexts")
+        if where == "dm" and (cmd.get("dm_permission") is False or 1 not in (contexts or [0, 1, 2])):
+            raise ValueError(f"/{name} is not available in DMs (contexts={contexts})")
+        if contexts is not None and CONTEXTS[where] not in contexts:
+            raise ValueError(f"/{name} is not available in context {CONTEXTS[where]} ({where}; contexts={contexts})")
+        by_user = user_install or where in ("private_channel", "foreign_guild")
+        kinds = cmd.get("integration_types") or [INSTALL_GUILD]
+        if by_user and not self.user_install:
+            raise ValueError("the app is not user-installable (DiscordEmulator(user_install=True))")
+        if by_user and INSTALL_USER not in kinds:
+            raise ValueError(f"/{name} is not installable to users (integration_types={kinds})")
+        if not by_user and INSTALL_GUILD not in kinds:
+            raise ValueError(f"/{name} is not installable to servers (integration_types={kinds})")
+        if where == "guild" and not self.can_use(name, user):
+            u = self.user(user)
+            raise PermissionError(
+                f"Discord does not show /{name} to {u['username']}: it needs permissions "
+                f"{cmd.get('default_member_permissions')}, they have "
+                f"{self.permissions_of(int(u['id'])) if int(u['id']) in self.members else None}"
+            )
 
     async def autocomplete(
         self,
@@ -694,6 +924,7 @@ class DiscordEmulator:
     ) -> list[dict]:
         """Dispatch an autocomplete interaction (type 4) and return the bot's choices."""
         cmd = self.command(name)
+        self._check_usable(cmd, user, "guild" if guild else "dm", False)
         values = dict(options or {})
         values[focused_option] = value
         opts, resolved = self._build_options(cmd, subcommand, values, guild=guild, focused=focused_option)
@@ -721,8 +952,29 @@ class DiscordEmulator:
             data.update(self._select_values(comp, values))
         elif values is not None:
             raise ValueError(f"{custom_id!r} is not a select menu")
+        where, by_user = self._where_of(msg)
+        return await self._dispatch_interaction(
+            IT_COMPONENT,
+            data,
+            user=user,
+            guild=where in ("guild", "foreign_guild"),
+            message=msg,
+            where=where,
+            user_install=by_user,
+        )
+
+    def _where_of(self, msg: dict) -> tuple[str, bool]:
+        """Where a message lives ('guild', 'dm', 'private_channel', 'foreign_guild') and whether the
+        interaction that made it came through a user install."""
         channel = self.channels[int(msg["channel_id"])]
-        return await self._dispatch_interaction(IT_COMPONENT, data, user=user, guild=channel["type"] != 1, message=msg)
+        owners = (msg.get("interaction_metadata") or {}).get("authorizing_integration_owners") or {}
+        if channel["type"] == 3:
+            return "private_channel", True
+        if channel["type"] == 1:
+            return "dm", str(INSTALL_USER) in owners
+        if channel.get("guild_id") and int(channel["guild_id"]) != self.guild_id:
+            return "foreign_guild", True
+        return "guild", str(INSTALL_USER) in owners
 
     async def select(
         self, message: dict | int, custom_id: str, values: list[Any], *, user: Any = None
@@ -741,8 +993,16 @@ class DiscordEmulator:
         if comp is None or comp["type"] not in SELECT_TYPES:
             raise LookupError(f"no select {custom_id!r} on message {msg['id']}")
         data = {"custom_id": custom_id, "component_type": comp["type"], "values": [str(v) for v in values]}
-        channel = self.channels[int(msg["channel_id"])]
-        return await self._dispatch_interaction(IT_COMPONENT, data, user=user, guild=channel["type"] != 1, message=msg)
+        where, by_user = self._where_of(msg)
+        return await self._dispatch_interaction(
+            IT_COMPONENT,
+            data,
+            user=user,
+            guild=where in ("guild", "foreign_guild"),
+            message=msg,
+            where=where,
+            user_install=by_user,
+        )
 
     async def submit_modal(
         self, record: InteractionRecord, values: dict[str, str], *, user: Any = None
@@ -767,6 +1027,8 @@ class DiscordEmulator:
             user=user if user is not None else record.user_id,
             guild=record.guild_id is not None,
             message=message,
+            where=record.where,
+            user_install=record.user_install,
         )
 
     async def request_reconnect(self) -> None:
@@ -835,6 +1097,12 @@ class DiscordEmulator:
             role = self._role(value)
             value = role["id"]
             resolved.setdefault("roles", {})[value] = role
+        elif kind == OPT_ATTACHMENT:
+            aid = self._attachment_id(value)
+            if aid not in self.user_attachments:
+                raise ValueError(f"option {name!r} takes an attachment made with emu.attachment(...), got {value!r}")
+            value = str(aid)
+            resolved.setdefault("attachments", {})[value] = copy.deepcopy(self.user_attachments[aid])
         elif kind == OPT_CHANNEL:
             channel = self.channels[int(value["id"] if isinstance(value, dict) else value)]
             value = channel["id"]
@@ -877,12 +1145,23 @@ class DiscordEmulator:
         return out
 
     async def _dispatch_interaction(
-        self, itype: int, data: dict, *, user: Any, guild: bool, message: dict | None = None, locale: str = "en-US"
+        self,
+        itype: int,
+        data: dict,
+        *,
+        user: Any,
+        guild: bool,
+        message: dict | None = None,
+        locale: str = "en-US",
+        where: str | None = None,
+        user_install: bool = False,
     ) -> InteractionRecord:
         session = self._require_session()
         u = self.user(user)
         uid = int(u["id"])
         iid = self.ids.next()
+        where = where or ("guild" if guild else "dm")
+        by_user = user_install or where in ("private_channel", "foreign_guild")
         payload: dict[str, Any] = {
             "id": str(iid),
             "application_id": str(self.application_id),
@@ -896,11 +1175,12 @@ class DiscordEmulator:
             "entitlement_sku_ids": [],
             "attachment_size_limit": 10 * 1024 * 1024,
         }
-        if guild:
+        if where == "guild":
             if uid not in self.members:
                 raise LookupError(f"{u['username']} is not a member of the guild")
             channel_id = int(message["channel_id"]) if message else self.channel_id
             perms = str(self.permissions_of(uid))
+            owners = {"0": str(self.guild_id), **({"1": str(uid)} if by_user else {})}
             payload.update(
                 guild_id=str(self.guild_id),
                 guild={"id": str(self.guild_id), "locale": "en-US", "features": []},
@@ -908,21 +1188,62 @@ class DiscordEmulator:
                 channel_id=str(channel_id),
                 channel={**self.channels[channel_id], "permissions": perms},
                 member=self._member_payload(self.members[uid], permissions=True),
-                authorizing_integration_owners={"0": str(self.guild_id)},
+                authorizing_integration_owners=owners,
                 context=0,
             )
-        else:
-            channel_id = self.dm_channel_id(u)
+        elif where == "foreign_guild":  # a server the bot is not in: only the user's install is there
+            channel_id = int(message["channel_id"]) if message else self.foreign_guild_channel()
+            guild_id = int(self.channels[channel_id]["guild_id"])
+            member: dict[str, Any] = {
+                "user": u,
+                "nick": None,
+                "avatar": None,
+                "banner": None,
+                "roles": [],
+                "joined_at": _now_iso(),
+                "premium_since": None,
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+                "pending": False,
+                "communication_disabled_until": None,
+                "unusual_dm_activity_until": None,
+                "permissions": str(EVERYONE_PERMISSIONS),
+            }
+            payload.update(
+                guild_id=str(guild_id),
+                guild={"id": str(guild_id), "locale": "en-US", "features": []},
+                guild_locale="en-US",
+                channel_id=str(channel_id),
+                channel={**self.channels[channel_id], "permissions": str(EVERYONE_PERMISSIONS)},
+                member=member,
+                authorizing_integration_owners={"1": str(uid)},
+                context=0,
+                app_permissions=str(EVERYONE_PERMISSIONS),
+            )
+        elif where == "private_channel":  # a group DM without the bot
+            channel_id = int(message["channel_id"]) if message else self.group_dm_channel(u)
             payload.update(
                 channel_id=str(channel_id),
                 channel=copy.deepcopy(self.channels[channel_id]),
                 user=u,
-                authorizing_integration_owners={"0": "0"},
+                authorizing_integration_owners={"1": str(uid)},
+                context=2,
+            )
+        else:
+            channel_id = self.dm_channel_id(u)
+            owners = {"1": str(uid)} if by_user else {"0": "0"}
+            payload.update(
+                channel_id=str(channel_id),
+                channel=copy.deepcopy(self.channels[channel_id]),
+                user=u,
+                authorizing_integration_owners=owners,
                 context=1,
             )
         if message is not None:
             payload["message"] = copy.deepcopy(message)
         rec = InteractionRecord(self, payload, message_id=int(message["id"]) if message else None)
+        rec.where, rec.user_install = where, user_install
         self.records.append(rec)
         self._records_by_id[rec.id] = rec
         self._records_by_token[rec.token] = rec
@@ -1196,16 +1517,18 @@ class DiscordEmulator:
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         is_api = request.path.startswith(API_PREFIX + "/")
         path = request.path[len(API_PREFIX) :] if is_api else request.path
+        handler, params = self._match(request.method, path) if is_api else (None, {})
         if is_api and (fault := self._fault_for(request.method, path)) is not None:
             self.requests.append(RequestLog(request.method, path, dict(request.query), None, [], fault.status))
             return fault.response()
-        handler, params = self._match(request.method, path) if is_api else (None, {})
         body: Any = None
         files: list[dict] = []
         try:
             body, files = await _read_body(request)
             if handler is None:
                 raise ApiError(404, 0, "404: Not Found")
+            if any(len(f["data"]) > self.upload_limit for f in files):
+                raise ApiError(413, 40005, "Request entity too large")
             if (
                 self.token is not None
                 and not path.startswith(("/interactions/", "/webhooks/"))
@@ -1282,7 +1605,7 @@ class DiscordEmulator:
             "rpc_origins": [],
             "approximate_guild_count": 1,
             "bot": self.bot_user,
-            "integration_types_config": {"0": {}},
+            "integration_types_config": {"0": {}, "1": {}} if self.user_install else {"0": {}},
         }
 
     def _get_user(self, request: web.Request, body: dict) -> dict:
@@ -1358,6 +1681,8 @@ class DiscordEmulator:
         cmd.setdefault("description", "")
         cmd.setdefault("options", [])
         cmd.setdefault("default_member_permissions", None)
+        if cmd["default_member_permissions"] is not None:  # Discord answers it as a string of the bits
+            cmd["default_member_permissions"] = str(int(cmd["default_member_permissions"]))
         cmd.setdefault("nsfw", False)
         cmd.setdefault("name_localizations", None)
         cmd.setdefault("description_localizations", None)
@@ -1516,6 +1841,8 @@ class DiscordEmulator:
         channel = self.channels.get(int(channel_id))
         if channel is None:
             raise ApiError(404, 10003, "Unknown Channel")
+        if int(channel_id) in self.no_access:
+            raise ApiError(403, 50001, "Missing Access")
         return channel
 
     def _get_channel(self, request: web.Request, body: dict) -> dict:
@@ -1541,6 +1868,8 @@ class DiscordEmulator:
         return msg
 
     def _channel_message(self, request: web.Request, body: dict) -> Any:
+        if int(body["channel_id"]) in self.no_access:
+            raise ApiError(403, 50001, "Missing Access")
         msg = self.messages.get(int(body["message_id"]))
         if (
             msg is None
@@ -1561,6 +1890,8 @@ class DiscordEmulator:
         return self._edit_message(msg, data, body["files"])
 
     def _get_guild(self, request: web.Request, body: dict) -> dict:
+        if self.foreign_guild_id is not None and int(body["guild_id"]) == self.foreign_guild_id:
+            raise ApiError(403, 50001, "Missing Access")
         if int(body["guild_id"]) != self.guild_id:
             raise ApiError(404, 10004, "Unknown Guild")
         return self._guild()
@@ -1577,10 +1908,19 @@ class DiscordEmulator:
         return self._member_payload(member)
 
     async def _get_attachment(self, request: web.Request) -> web.Response:
-        data = self.files.get(int(request.match_info["attachment_id"]))
-        if data is None:
-            return web.Response(status=404)
-        return web.Response(body=data, content_type="application/octet-stream")
+        """The CDN: bot uploads under /attachments/, users' command attachments under
+        /ephemeral-attachments/; an expired or unknown one answers 404 as Discord's CDN does."""
+        try:
+            aid = int(request.match_info["attachment_id"])
+        except ValueError:
+            aid = -1
+        data = self.files.get(aid)
+        if data is None or aid in self.expired_files:
+            self.cdn_log.append((request.path, 404, 0))
+            return web.Response(status=404, text=CDN_GONE)
+        ctype = self.file_types.get(aid) or "application/octet-stream"
+        self.cdn_log.append((request.path, 200, len(data)))
+        return web.Response(body=data, headers={"Content-Type": ctype})
 
     # ================================================================ messages
     def _new_message(
@@ -1662,6 +2002,7 @@ class DiscordEmulator:
             msg["poll"] = data["poll"]
         if mark_edited:
             msg["edited_timestamp"] = _now_iso()
+            self.edit_log.append((time.perf_counter(), int(msg["id"])))
         return msg
 
     def _attachments(self, msg: dict, listed: list[dict] | None, files: list[dict]) -> list[dict]:
@@ -1678,6 +2019,7 @@ class DiscordEmulator:
                 upload = by_index.pop(int(entry["id"]))
                 aid = self.ids.next()
                 self.files[aid] = upload["data"]
+                self.file_types[aid] = upload["content_type"]
                 filename = entry.get("filename") or upload["filename"]
                 url = f"{self.base_url}/attachments/{msg['channel_id']}/{aid}/{filename}"
                 out.append(
@@ -1696,7 +2038,11 @@ class DiscordEmulator:
 
     def _delete_message(self, msg: dict) -> None:
         self.deleted.add(int(msg["id"]))
-        if self.session is not None and not msg["flags"] & FLAG_EPHEMERAL:
+        if (
+            self.session is not None
+            and not msg["flags"] & FLAG_EPHEMERAL
+            and int(msg["channel_id"]) not in self.no_access
+        ):
             self._spawn(
                 self._dispatch(
                     "MESSAGE_DELETE",
@@ -1711,7 +2057,7 @@ class DiscordEmulator:
     def _announce(self, msg: dict) -> None:
         """Dispatch MESSAGE_CREATE for a message the bot sent, as Discord does (intents permitting)."""
         session = self.session
-        if not self.announce_messages or session is None:
+        if not self.announce_messages or session is None or int(msg["channel_id"]) in self.no_access:
             return
         in_guild = bool(self._guild_ref(int(msg["channel_id"])))
         if not session.intents & (INTENT_GUILD_MESSAGES if in_guild else INTENT_DIRECT_MESSAGES):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+import unicodedata
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -152,6 +154,16 @@ def default_offers(movie_id: int, index: int) -> dict[str, dict[str, Any]]:
     }
 
 
+def folded(text: str) -> str:
+    """Lower case, no accents, punctuation as spaces: how TMDB's search compares words."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+    return "".join(c if c.isalnum() else " " for c in plain)
+
+
+def _has_words(title: list[str], words: list[str]) -> bool:
+    return all(any(t.startswith(w) for t in title) for w in words)
+
+
 def translated(film: dict[str, Any], language: str) -> dict[str, Any]:
     """The film as TMDB answers in `language`: French titles and overviews for fr-*."""
     if not language.startswith("fr"):
@@ -184,7 +196,10 @@ class FakeTMDB(LoopbackServer):
     streaming: dict[int, dict[str, list[int]]] = field(default_factory=dict)
     released: dict[int, str] = field(default_factory=dict)
     failing_films: set[int] = field(default_factory=set)  # details of these answer 500
+    # TMDB's rate limit (~40 requests a second per IP): beyond `rate_limit` in the last second, 429.
+    rate_limit: int | None = None
     _faults: list[Fault] = field(default_factory=list)
+    _recent: deque[float] = field(default_factory=deque)
 
     def __post_init__(self) -> None:
         self.films = [make_film(i) for i in range(self.film_count)]
@@ -202,6 +217,21 @@ class FakeTMDB(LoopbackServer):
 
     def calls_to(self, prefix: str) -> list[Call]:
         return [c for c in self.calls if c.path.startswith(prefix)]
+
+    def add_film(self, title: str, year: int, *, original_title: str | None = None, votes: int = 500) -> int:
+        """Another film in the catalogue (after the generated ones); its TMDB id."""
+        film = make_film(len(self.films))
+        film.update(
+            title=title,
+            original_title=original_title or title,
+            release_date=f"{year}-06-15",
+            vote_count=votes,
+        )
+        self.films.append(film)
+        return int(film["id"])
+
+    def imdb_id(self, movie_id: int) -> str:
+        return f"tt{9000000 + movie_id - 1000}"
 
     def film(self, movie_id: int) -> dict[str, Any]:
         return self.films[movie_id - 1000]
@@ -221,11 +251,26 @@ class FakeTMDB(LoopbackServer):
     async def _handle(self, request: web.Request) -> web.Response:
         call = Call("/" + request.match_info["path"], dict(request.query), time.monotonic())
         self.calls.append(call)
+        if self.rate_limit is not None and self._over_limit(call.at):
+            call.status = 429
+            return web.json_response(
+                {"status_code": 25, "status_message": "Your request count is over the allowed limit."},
+                status=429,
+                headers={"Retry-After": "1"},
+            )
         if self.latency:
             await asyncio.sleep(self.latency)
         response = self._answer(call.path, request)
         call.status = response.status
         return response
+
+    def _over_limit(self, now: float) -> bool:
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= (self.rate_limit or 0):
+            return True
+        self._recent.append(now)
+        return False
 
     def _answer(self, path: str, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {self.token}":
@@ -270,11 +315,22 @@ class FakeTMDB(LoopbackServer):
         if path == "/genre/movie/list":
             return web.json_response({"genres": [{"id": k, "name": v} for k, v in GENRES.items()]})
         if path == "/search/movie":
-            words = query.get("query", "").lower()
-            found = [f for f in self.films if words in f["title"].lower()]
+            # As TMDB's search: every word of the query starts a word of the title, whatever the
+            # case and accents.
+            words = folded(query.get("query", "")).split()
+            found = [f for f in self.films if _has_words(folded(f["title"]).split(), words)]
             if "year" in query:
                 found = [f for f in found if f["release_date"].startswith(query["year"])]
             return self._page([translated(f, query.get("language", "")) for f in found], page)
+        if path.startswith("/find/"):
+            if query.get("external_source") != "imdb_id":
+                return web.json_response({"status_code": 34, "status_message": "not found"}, status=404)
+            imdb = path.removeprefix("/find/")
+            found = [f for f in self.films if self.imdb_id(f["id"]) == imdb]
+            films = [translated(f, query.get("language", "")) for f in found]
+            return web.json_response(
+                {"movie_results": films, "person_results": [], "tv_results": [], "tv_episode_results": []}
+            )
         if path == "/discover/movie":
             return self._page(self._discover(query), page)
         if path.startswith("/movie/") and path.endswith("/recommendations"):

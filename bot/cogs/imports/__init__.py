@@ -1,0 +1,1 @@
+"""/import: history from Letterboxd, IMDb and Trakt (services/imports/)."""

@@ -1,0 +1,1 @@
+"""Your data in: imports from Letterboxd, IMDb and Trakt (see service.py)."""

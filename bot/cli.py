@@ -1,5 +1,5 @@
 """The `marquee` command: run, bot, web, worker, migrate, doctor, catalog sync, billing reconcile,
-alerts run."""
+alerts run, trakt sync."""
 
 from __future__ import annotations
 
@@ -168,6 +168,18 @@ async def alerts_run(settings: Settings) -> int:
     return 1 if report.failed else 0
 
 
+async def trakt_sync(settings: Settings) -> int:
+    """One Trakt sync pass now: what each connected user did on Trakt since the last one."""
+    settings.require("TMDB_TOKEN")
+    async with open_services(settings) as services:
+        if not services.trakt.enabled:
+            print("Trakt is off (TRAKT_CLIENT_ID, TRAKT_CLIENT_SECRET and MARQUEE_SECRET_KEY): nothing to do")
+            return 0
+        report = await services.trakt.sync_all()
+    print(report.summary)
+    return 1 if report.failed else 0
+
+
 class SyncProgress:
     """`catalog sync`'s progress: a tqdm bar on a terminal, else a log line every tenth."""
 
@@ -232,6 +244,8 @@ def main(argv: list[str] | None = None) -> None:
     billing.add_parser("reconcile", help="re-read every subscription from Stripe and fix tiers that drifted")
     alerts = sub.add_parser("alerts", help="availability alerts").add_subparsers(dest="task", required=True)
     alerts.add_parser("run", help="one sweep now: DM watchers of films that started streaming or came out")
+    trakt = sub.add_parser("trakt", help="Trakt tasks").add_subparsers(dest="task", required=True)
+    trakt.add_parser("sync", help="one sync pass now: import what connected users did on Trakt since the last")
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
 
@@ -245,6 +259,7 @@ def main(argv: list[str] | None = None) -> None:
         "billing": billing_reconcile,  # its only task: reconcile
         "catalog": lambda s: catalog_sync(s, args.pages),  # its only task: sync
         "alerts": alerts_run,  # its only task: run
+        "trakt": trakt_sync,  # its only task: sync
     }
     if args.command == "catalog" and not 1 <= args.pages <= 500:
         parser.error("--pages goes from 1 to 500 (TMDB serves no more)")

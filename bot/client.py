@@ -37,6 +37,7 @@ EXTENSIONS = (
     "bot.cogs.watchlist.cog",
     "bot.cogs.settings.cog",
     "bot.cogs.imports.cog",
+    "bot.cogs.mydata",
     "bot.cogs.billing",
     "bot.cogs.meta",
 )

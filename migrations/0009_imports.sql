@@ -15,6 +15,7 @@ CREATE TABLE imports (
     source       TEXT NOT NULL CHECK (source IN ('letterboxd', 'imdb', 'trakt')),
     filename     TEXT,
     status       TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'done', 'refused', 'failed')),
+    staged       BOOLEAN NOT NULL DEFAULT true, -- false: a Trakt import still connecting and reading
     skipped      JSONB NOT NULL DEFAULT '{}',   -- reason -> rows dropped while reading the file
     summary      JSONB,
     error        TEXT,

@@ -63,6 +63,10 @@ class Cache:
         except RedisDown:
             self.metrics.cache.labels("error").inc()
 
+    async def delete(self, key: str) -> None:
+        """Forget a cached value (RedisDown when it could not be: the caller must know)."""
+        await self.circuit.run(lambda redis: redis.delete(KEY_PREFIX + key))
+
     async def get_or_load(
         self,
         key: str,

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     stripe_pro_price_id: str | None = None
     stripe_api_base: str | None = None
 
+    trakt_client_id: str | None = None
+    trakt_client_secret: SecretStr | None = None
+    trakt_api_base: str = "https://api.trakt.tv"  # the API and its OAuth endpoints
+    marquee_secret_key: SecretStr | None = None  # a Fernet key: Trakt's tokens are stored encrypted with it
+
     database_url: SecretStr | None = None
     redis_url: SecretStr | None = None
     marquee_data_dir: Path = Field(default_factory=default_data_dir)
@@ -65,7 +70,13 @@ class Settings(BaseSettings):
     public_url: str | None = None
 
     @field_validator(
-        "discord_guild_id", "shard_count", "openai_base_url", "stripe_api_base", "ai_daily_token_budget", mode="before"
+        "discord_guild_id",
+        "shard_count",
+        "openai_base_url",
+        "stripe_api_base",
+        "ai_daily_token_budget",
+        "trakt_client_id",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -76,6 +87,19 @@ class Settings(BaseSettings):
     def _plain_model_name(cls, value: str) -> str:
         if not re.match(EMBEDDING_MODEL_PATTERN, value):
             raise ValueError("a model name is letters, digits and . _ : / @ + - (at most 100)")
+        return value
+
+    @field_validator("marquee_secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        from cryptography.fernet import Fernet
+
+        try:
+            Fernet(value.get_secret_value().encode())
+        except ValueError:
+            raise ValueError(f"must be a Fernet key ({MAKE_SECRET_KEY})") from None
         return value
 
     @field_validator("shard_ids", mode="before")
@@ -93,12 +117,22 @@ class Settings(BaseSettings):
     def billing_enabled(self) -> bool:
         return all((self.stripe_secret_key, self.stripe_webhook_secret, self.stripe_pro_price_id))
 
+    @property
+    def trakt_enabled(self) -> bool:
+        secrets = (self.trakt_client_secret, self.marquee_secret_key)
+        return bool(self.trakt_client_id) and all(s is not None and s.get_secret_value() for s in secrets)
+
     def require(self, *names: str) -> None:
         """Raise ConfigError naming the first required setting that is missing."""
         for name in names:
             value = getattr(self, name.lower())
             if value is None or (isinstance(value, SecretStr) and not value.get_secret_value()):
                 raise ConfigError(name.upper(), "is not set (see .env.example)")
+
+
+MAKE_SECRET_KEY = (
+    'make one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+)
 
 
 def load_settings() -> Settings:

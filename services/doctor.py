@@ -11,7 +11,7 @@ import aiohttp
 import asyncpg
 from redis.exceptions import RedisError
 
-from services.config import Settings
+from services.config import MAKE_SECRET_KEY, Settings
 from services.db import embeddings as embeddings_repo
 from services.db.migrate import load_migrations
 from services.db.pool import open_database
@@ -164,6 +164,28 @@ async def _stripe(settings: Settings, session: aiohttp.ClientSession) -> Check:
     )
 
 
+async def _trakt(settings: Settings, session: aiohttp.ClientSession) -> Check:
+    has_id, has_secret = bool(settings.trakt_client_id), settings.trakt_client_secret is not None
+    if not has_id and not has_secret:
+        return Check("trakt", "off", "/import trakt is off (set TRAKT_CLIENT_ID and TRAKT_CLIENT_SECRET)", False)
+    if not (has_id and has_secret):
+        unset = "TRAKT_CLIENT_ID" if not has_id else "TRAKT_CLIENT_SECRET"
+        return Check("trakt", "missing", f"/import trakt needs both Trakt settings; {unset} is not set", False)
+    if settings.marquee_secret_key is None:
+        why = "Trakt's tokens are stored only encrypted, so /import trakt is off without it"
+        return Check("trakt", "missing", f"MARQUEE_SECRET_KEY is not set: {why}; {MAKE_SECRET_KEY}", False)
+    base = settings.trakt_api_base.rstrip("/")
+    headers = {"trakt-api-version": "2", "trakt-api-key": settings.trakt_client_id or ""}
+    return await _http_check(
+        session,
+        "trakt",
+        f"{base}/movies/trending?limit=1",
+        headers,
+        lambda _: f"the client id works at {base}; /import trakt is on",
+        required=False,
+    )
+
+
 async def _stores(settings: Settings) -> list[Check]:
     """The database (and the embeddings in it) and Redis; embedded ones are joined when they
     exist, never created."""
@@ -244,6 +266,7 @@ async def run_checks(settings: Settings) -> list[Check]:
             _tmdb(settings, session),
             _openai(settings, session),
             _stripe(settings, session),
+            _trakt(settings, session),
         ]
         checks = list(await asyncio.gather(*probes))
     return [*checks[:3], _ai_limits(settings), *checks[3:], *await _stores(settings)]

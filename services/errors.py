@@ -438,3 +438,15 @@ class ProStillActive(MarqueeError):
     def user_message(self) -> str:
         where = f" in the billing portal: {self.portal_url}" if self.portal_url else " with `/plan`"
         return f"Your Pro subscription is still active. Cancel it first{where}, then delete your data."
+
+
+class ImportStopped(MarqueeError):
+    """An import that cannot go on (a Trakt code expired or declined); `message` says so."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def user_message(self) -> str:
+        return self.message

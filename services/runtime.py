@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import aiohttp
 import openai
 from arq.connections import ArqRedis
+from pydantic import SecretStr
 from redis.asyncio import ConnectionPool
 
 from services.ai.ask import AskService
@@ -30,6 +31,7 @@ from services.embeddings.search import SimilarityService
 from services.feedback import FeedbackService
 from services.imports.service import ImportService
 from services.metrics import Metrics
+from services.mydata.service import MyDataService
 from services.notices import Outbox
 from services.personal.alerts import AlertService
 from services.personal.my_services import MyServices
@@ -38,6 +40,8 @@ from services.redis_circuit import RedisCircuit
 from services.searches import SearchService
 from services.tmdb.client import RetryPolicy, TMDBClient
 from services.tmdb.reference import Locale
+from services.trakt.client import TraktAPI
+from services.trakt.service import TraktService
 from services.watch import WatchService
 from services.watchlist import WatchlistService
 
@@ -71,6 +75,8 @@ class Services:
     foryou: ForYouService
     billing: BillingService
     imports: ImportService
+    trakt: TraktService
+    mydata: MyDataService
     embeddings: EmbeddingService
     similarity: SimilarityService
 
@@ -142,6 +148,12 @@ async def open_services(
         )
         feedback = FeedbackService(db, catalog)
         my_services = MyServices(catalog)
+        imports = ImportService(db, catalog, redis, http)
+        trakt = TraktService(
+            open_trakt(settings, http), secret(settings.marquee_secret_key), db=db, redis=redis, imports=imports
+        )
+        mydata = MyDataService(db, cache, billing)
+        mydata.before_delete.append(trakt.revoke)  # Marquee's access ends at Trakt too
         similarity = SimilarityService(embeddings, db=db, catalog=catalog, cache=cache, limits=limits, metrics=metrics)
         yield Services(
             settings=settings,
@@ -174,7 +186,9 @@ async def open_services(
             my_services=my_services,
             alerts=AlertService(db, catalog, Outbox(redis), settings.tmdb_region),
             billing=billing,
-            imports=ImportService(db, catalog, redis, http),
+            imports=imports,
+            trakt=trakt,
+            mydata=mydata,
             embeddings=embeddings,
             similarity=similarity,
         )
@@ -191,6 +205,20 @@ def open_billing(settings: Settings, http: aiohttp.ClientSession) -> StripeAPI |
     # Over the shared aiohttp session, which the stack closes at shutdown.
     client = open_stripe(settings.stripe_secret_key.get_secret_value(), settings.stripe_api_base, http)
     return StripeAPI(client, settings.stripe_pro_price_id)
+
+
+def secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def open_trakt(settings: Settings, http: aiohttp.ClientSession) -> TraktAPI | None:
+    """Trakt's API when TRAKT_CLIENT_ID, TRAKT_CLIENT_SECRET and MARQUEE_SECRET_KEY are set."""
+    if not settings.trakt_enabled:
+        if settings.trakt_client_id:
+            log.info("Trakt import is off: TRAKT_CLIENT_SECRET and MARQUEE_SECRET_KEY are needed too")
+        return None
+    assert settings.trakt_client_id is not None
+    return TraktAPI(http, settings.trakt_api_base, settings.trakt_client_id, secret(settings.trakt_client_secret) or "")
 
 
 def public_url(settings: Settings) -> str:

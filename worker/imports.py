@@ -54,6 +54,16 @@ class InteractionAnswer:
         except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
             log.info("import progress not shown: %s", exc)
 
+    async def say(self, text: str) -> None:
+        if self._handle is None:
+            return
+        try:
+            await self._edit(text)
+        except AnswerGone:
+            self._handle = None
+        except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
+            log.info("import message not shown: %s", exc)
+
     async def finish(self, finished: Finished) -> bool:
         """True when the summary was edited in; False when it must go by DM."""
         if self._handle is None:
@@ -89,7 +99,7 @@ async def run_import(ctx: dict[str, Any], import_id: int) -> str:
     handle = await recall(services.redis, import_id)
     answer = InteractionAnswer(services.http, services.settings.discord_api_base, handle)
     try:
-        finished = await services.imports.run(import_id, answer.progress)
+        finished = await services.imports.run(import_id, answer)
     except MarqueeError as exc:
         tries: int = ctx.get("job_try", 1)
         if tries >= IMPORT_TRIES:

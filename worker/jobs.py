@@ -68,6 +68,12 @@ async def alerts_sweep(ctx: dict[str, Any]) -> str:
     return (await services.alerts.sweep()).summary
 
 
+async def trakt_sync(ctx: dict[str, Any]) -> str:
+    """What connected users watched, rated or listed on Trakt since the last sync."""
+    services: Services = ctx["services"]
+    return (await services.trakt.sync_all()).summary
+
+
 EMBED_TRIES = 12  # then the job gives up; the sweep queues the films again later
 
 

@@ -21,6 +21,7 @@ from worker.jobs import (
     embed_sweep,
     notice_sweep,
     send_notice,
+    trakt_sync,
     warm_lists,
 )
 from worker.notify import DiscordDMs, Sender
@@ -43,6 +44,7 @@ FUNCTIONS: list[Any] = [
     # Tens of thousands of films at TMDB's pace; a stopped run resumes where it was.
     func(run_import, timeout=3 * 3600, keep_result=0, max_tries=IMPORT_TRIES + 1),
     import_sweep,
+    func(trakt_sync, timeout=3600, keep_result=0),
 ]
 RESTART_DELAY_MAX = 30.0
 
@@ -62,6 +64,7 @@ def create_worker(services: Services) -> Worker:
             cron(embed_sweep, minute=set(range(5, 60, 10)), run_at_startup=True, unique=True),
             cron(alerts_sweep, hour={9}, minute={0}, unique=True, timeout=3 * 3600),
             cron(import_sweep, minute=set(range(1, 60, 5)), run_at_startup=True, unique=True),
+            cron(trakt_sync, minute={17}, unique=True, timeout=3600),
         ],
         redis_pool=services.redis,
         ctx={"services": services, "sender": sender},

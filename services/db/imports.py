@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -20,9 +21,11 @@ class ImportRecord:
     source: str
     filename: str | None
     status: str
+    staged: bool
     skipped: dict[str, int]
     summary: dict[str, Any] | None
     error: str | None
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,25 +46,41 @@ def _record(row: asyncpg.Record) -> ImportRecord:
         row["source"],
         row["filename"],
         row["status"],
+        row["staged"],
         json.loads(row["skipped"]),
         summary,
         row["error"],
+        row["created_at"],
     )
 
 
 async def create(
-    conn: asyncpg.Connection, discord_id: int, source: str, filename: str | None, skipped: dict[str, int]
+    conn: asyncpg.Connection,
+    discord_id: int,
+    source: str,
+    filename: str | None,
+    skipped: dict[str, int],
+    *,
+    staged: bool = True,
 ) -> int:
     """A queued import (asyncpg.UniqueViolationError when the user has one queued or running)."""
     return int(
         await conn.fetchval(
-            "INSERT INTO imports (discord_id, source, filename, skipped) VALUES ($1, $2, $3, $4) RETURNING id",
+            """
+            INSERT INTO imports (discord_id, source, filename, skipped, staged) VALUES ($1, $2, $3, $4, $5)
+            RETURNING id
+            """,
             discord_id,
             source,
             filename,
             json.dumps(skipped),
+            staged,
         )
     )
+
+
+async def mark_staged(conn: asyncpg.Connection, import_id: int, skipped: dict[str, int]) -> None:
+    await conn.execute("UPDATE imports SET staged = true, skipped = $2 WHERE id = $1", import_id, json.dumps(skipped))
 
 
 async def record_refused(

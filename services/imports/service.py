@@ -10,6 +10,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 import aiohttp
 import asyncpg
@@ -23,7 +25,7 @@ from services.db import imports as repo
 from services.db import profiles
 from services.db.pool import Database
 from services.db.users import ensure_user
-from services.errors import FileRefused, ImportRunning, MarqueeError, MovieNotFound
+from services.errors import FileRefused, ImportRunning, ImportStopped, MarqueeError, MovieNotFound
 from services.imports import imdb, letterboxd
 from services.imports.answers import AnswerHandle, remember
 from services.imports.files import Parsed, check_size, download
@@ -37,11 +39,25 @@ CONCURRENCY = 8
 TMDB_RATE = 38.0  # requests a second: under TMDB's ~40 (and its 429s)
 STALE = 120.0  # seconds without a heartbeat after which another worker may take an import over
 
-Progress = Callable[[str, int, int], Awaitable[None]]  # (source, films matched so far, films in all)
+
+class Reporter(Protocol):
+    """Where a running import reports (the interaction, while it can be edited)."""
+
+    async def progress(self, source: str, done: int, total: int) -> None: ...
+
+    async def say(self, text: str) -> None: ...
 
 
-async def no_progress(source: str, done: int, total: int) -> None:
-    return None
+class Silent:
+    async def progress(self, source: str, done: int, total: int) -> None:
+        return None
+
+    async def say(self, text: str) -> None:
+        return None
+
+
+# Reads what an import that is not staged yet will stage (Trakt: connect, then read the account).
+Preparer = Callable[[int, int, Reporter], Awaitable[Parsed]]
 
 
 PARSERS: dict[str, Callable[[str, bytes], Parsed]] = {"letterboxd": letterboxd.parse, "imdb": imdb.parse}
@@ -94,6 +110,7 @@ class ImportService:
         self._redis = redis
         self._http = http
         self._stale = stale
+        self.preparers: dict[str, Preparer] = {}
         self._catalog = catalog
         self._limiter = AsyncLimiter(rate, 1.0)
         self._gate = asyncio.Semaphore(concurrency)
@@ -122,13 +139,15 @@ class ImportService:
         except (RedisError, OSError) as exc:
             log.warning("import %d left for the sweep: %s", import_id, type(exc).__name__)
 
-    async def start(self, discord_id: int, source: str, filename: str | None, parsed: Parsed) -> int:
+    async def start(
+        self, discord_id: int, source: str, filename: str | None, parsed: Parsed, *, staged: bool = True
+    ) -> int:
         """Stage what was read; the id of the import for the worker to run (ImportRunning when
-        the user has one queued or running)."""
+        the user has one queued or running). Not `staged`: its preparer reads it in the worker."""
         try:
             async with self._db.transaction() as conn:
                 await ensure_user(conn, discord_id)
-                import_id = await repo.create(conn, discord_id, source, filename, dict(parsed.skipped))
+                import_id = await repo.create(conn, discord_id, source, filename, dict(parsed.skipped), staged=staged)
                 await repo.stage(conn, import_id, parsed.entries)
         except asyncpg.UniqueViolationError as exc:
             raise ImportRunning(source) from exc
@@ -141,6 +160,16 @@ class ImportService:
         if running is not None:
             raise ImportRunning(running.source)
 
+    async def has_running(self, discord_id: int) -> bool:
+        async with self._db.connection() as conn:
+            return await repo.running(conn, discord_id) is not None
+
+    async def created_at(self, import_id: int) -> datetime:
+        async with self._db.connection() as conn:
+            record = await repo.get(conn, import_id)
+        assert record is not None
+        return record.created_at
+
     async def refuse(self, discord_id: int, source: str, filename: str | None, message: str) -> None:
         """Record a refused import (nothing staged, nothing imported)."""
 
@@ -150,22 +179,30 @@ class ImportService:
 
         await self._db.best_effort("a refused import", record)
 
-    async def run(self, import_id: int, progress: Progress = no_progress) -> Finished | None:
+    async def run(self, import_id: int, reporter: Reporter | None = None) -> Finished | None:
         """Match what is left and apply the import; None when it is not this worker's to run
-        (done already, or another worker is on it)."""
+        (done already, or another worker is on it) or when it stopped (ImportStopped: said)."""
+        reporter = reporter or Silent()
         async with self._db.transaction() as conn:
             record = await repo.claim(conn, import_id, self._stale)
-            if record is None:
-                return None
-            pending = await repo.pending(conn, import_id)
-            done, total = await repo.film_counts(conn, import_id)
+        if record is None:
+            return None
         try:
-            await progress(record.source, done, total)
+            if not record.staged:
+                record = await self._prepare(record, reporter)
+            async with self._db.connection() as conn:
+                pending = await repo.pending(conn, import_id)
+                done, total = await repo.film_counts(conn, import_id)
+            await reporter.progress(record.source, done, total)
             for start in range(0, len(pending), BATCH):
                 batch = pending[start : start + BATCH]
                 await self._match_batch(record, batch)
                 done += len(batch)
-                await progress(record.source, done, total)
+                await reporter.progress(record.source, done, total)
+        except ImportStopped as stopped:
+            await self.fail(import_id, stopped.message)
+            await reporter.say(stopped.message)
+            return None
         except BaseException:
             # Stopped (TMDB down, SIGTERM): the next run takes it up at once, where it was.
             await self._release(import_id)
@@ -178,6 +215,15 @@ class ImportService:
             await profiles.forget(conn, record.discord_id)  # /foryou's taste profile is made again
         log.info("import %d (%s) done: %s", import_id, record.source, summary)
         return await self.finished(import_id)
+
+    async def _prepare(self, record: repo.ImportRecord, reporter: Reporter) -> repo.ImportRecord:
+        parsed = await self.preparers[record.source](record.id, record.discord_id, reporter)
+        async with self._db.transaction() as conn:
+            await repo.stage(conn, record.id, parsed.entries)
+            await repo.mark_staged(conn, record.id, dict(parsed.skipped))
+            staged = await repo.get(conn, record.id)
+        assert staged is not None
+        return staged
 
     async def finished(self, import_id: int) -> Finished:
         async with self._db.connection() as conn:

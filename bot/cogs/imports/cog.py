@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import embeds
 from services.imports.answers import AnswerHandle
 from services.imports.report import progress_line
 from services.imports.service import Upload
@@ -39,6 +40,21 @@ class Imports(commands.GroupCog, group_name="import", group_description="Bring y
     async def imdb(self, interaction: discord.Interaction[MarqueeBot], file: discord.Attachment) -> None:
         await self._from_file(interaction, "imdb", file)
 
+    @app_commands.command(name="trakt", description="Connect your Trakt account and import its films")
+    async def trakt(self, interaction: discord.Interaction[MarqueeBot]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        services = self.bot.services
+        import_id, code = await services.trakt.start(interaction.user.id)
+        minutes = max(1, code.expires_in // 60)
+        await interaction.edit_original_response(
+            content=(
+                f"🔗 Go to <{embeds.plain(code.verification_url, 200)}> and enter the code "
+                f"**{embeds.md(code.user_code, 20)}** within {minutes} minutes. Your films are imported as soon "
+                "as you approve, and new ones every hour after that (disconnect any time in `/mydata`)."
+            )
+        )
+        await services.imports.queue(import_id, answer_of(interaction))
+
     async def _from_file(
         self, interaction: discord.Interaction[MarqueeBot], source: str, file: discord.Attachment
     ) -> None:
@@ -51,4 +67,7 @@ class Imports(commands.GroupCog, group_name="import", group_description="Bring y
 
 
 async def setup(bot: MarqueeBot) -> None:
-    await bot.add_cog(Imports(bot))
+    cog = Imports(bot)
+    if not bot.services.trakt.enabled and cog.app_command is not None:  # TRAKT_* and MARQUEE_SECRET_KEY unset
+        cog.app_command.remove_command("trakt")
+    await bot.add_cog(cog)

@@ -1,0 +1,1 @@
+"""Your data out: what Marquee keeps about you, counted, downloaded and deleted (/mydata)."""

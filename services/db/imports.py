@@ -102,7 +102,8 @@ async def stage(conn: asyncpg.Connection, import_id: int, entries: Sequence[Entr
     await conn.copy_records_to_table(
         "import_rows",
         records=[
-            (import_id, n, e.list, e.name, e.year, e.key, e.rating, e.verdict, e.at, e.tmdb_id is not None, e.tmdb_id)
+            # A known TMDB id (Trakt) is still looked up once: the film must be in the catalogue.
+            (import_id, n, e.list, e.name, e.year, e.key, e.rating, e.verdict, e.at, False, e.tmdb_id)
             for n, e in enumerate(entries)
         ],
         columns=[

@@ -97,7 +97,7 @@ class MyDataService:
         }
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("README.txt", README.format(when=f"{when:%Y-%m-%d %H:%M} UTC"))
+            archive.writestr("README.txt", README.replace("{when}", f"{when:%Y-%m-%d %H:%M} UTC"))
             archive.writestr("marquee.json", json.dumps(document, ensure_ascii=False, indent=2))
             archive.writestr("watched.csv", _films_csv(films["watch_history"]))
             rated = [r for r in films["feedback"] if r["rating"] is not None]

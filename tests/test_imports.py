@@ -4,6 +4,7 @@ against the fake TMDB, the answer edited with the summary and not_matched.csv.""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from typing import Any
@@ -21,8 +22,10 @@ from tests.exports import (
 )
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.tmdb import FakeTMDB
-from tests.helpers import answer, component, is_ephemeral
-from worker.imports import run_import
+from tests.helpers import answer, component, eventually, is_ephemeral
+from tests.test_alerts import send_all
+from worker.imports import import_sweep, run_import
+from worker.notify import DiscordDMs, Sender
 
 TABLES = ("watch_history", "feedback", "watchlist")
 
@@ -272,3 +275,43 @@ async def test_a_second_import_while_one_runs_is_told_the_first_is_running(
     await rec.wait_for(lambda: bool(rec.original and rec.original.get("content")), 10, "the first answer")
     msg = await answer(emulator, "import", {"file": emulator.attachment("ratings.csv", export)}, subcommand="imdb")
     assert is_ephemeral(msg) and "Your import from Letterboxd is still running" in msg["content"], msg["content"]
+
+
+async def test_a_worker_stopped_half_way_resumes_without_asking_tmdb_again(
+    bot: Any, emulator: Any, services: Services, tmdb: FakeTMDB, redis_url: str
+) -> None:
+    distinct = tmdb.films[:100]
+    export = csv_bytes(LB_BASIC, [lb_row("2020-01-01", f["title"], f["release_date"][:4]) for f in distinct])
+    rec = await emulator.invoke("import", {"file": emulator.attachment("watched.csv", export)}, subcommand="letterboxd")
+    await rec.wait_for(lambda: bool(rec.original and rec.original.get("content")), 10, "the first answer")
+    async with services.db.connection() as conn:
+        import_id = await conn.fetchval("SELECT id FROM imports")
+    tmdb.latency = 0.02
+    job = asyncio.create_task(run_import({"services": services}, import_id))
+
+    async def matched() -> int | None:
+        async with services.db.connection() as conn:
+            done = await conn.fetchval("SELECT count(*) FROM import_rows WHERE matched")
+        return done if done >= 40 else None
+
+    assert await eventually(matched) < 100
+    job.cancel()  # the worker stops half way
+    await asyncio.gather(job, return_exceptions=True)
+    asked = len(tmdb.calls_to("/search/movie"))
+    assert asked < 100
+    # As a killed worker leaves it: still "running", gone quiet; and Redis lost everything.
+    async with services.db.connection() as conn:
+        await conn.execute("UPDATE imports SET status = 'running', heartbeat_at = now() - interval '10 minutes'")
+    await services.redis.flushdb()
+    assert await import_sweep({"services": services}) == 1
+    assert await run_import({"services": services}, import_id) == "done: summary sent by DM"
+    assert len(tmdb.calls_to("/search/movie")) == 100  # one per film over both runs
+    assert len((await rows(services, emulator.alice))["watch_history"]) == 100
+
+    dms = DiscordDMs("emulator-token", emulator.api_base)
+    try:
+        assert await send_all(services, Sender(services, dms)) == ["sent"]
+    finally:
+        await dms.close()
+    [dm] = emulator.dms(emulator.alice)
+    assert "✅ Imported from Letterboxd" in dm["content"] and "Watch history: 100 added" in dm["content"]

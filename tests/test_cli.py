@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet
+
 from tests.fakes.discord_emu import DiscordEmulator
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.tmdb import FakeTMDB
+from tests.fakes.trakt import FakeTrakt
 from tests.process import MarqueeProcess, base_env, free_port, stores_env
 
 
@@ -67,10 +70,11 @@ async def test_doctor_checks_everything(
     assert lines[2] == "off      openai: OPENAI_API_KEY is not set: AI features are off"
     assert lines[3] == "off      ai limits: AI is off"
     assert lines[4] == "off      stripe: billing is off: Pro commands are open to everyone"
-    assert lines[5].startswith("ok       database: DATABASE_URL: PostgreSQL ")
-    assert lines[5].endswith("with pgvector, migrations up to date")
-    assert lines[6] == "off      embeddings: AI is off: /similar shows TMDB's recommendations"
-    assert lines[7].startswith("ok       redis: REDIS_URL: Redis ")
+    assert lines[5] == "off      trakt: /import trakt is off (set TRAKT_CLIENT_ID and TRAKT_CLIENT_SECRET)"
+    assert lines[6].startswith("ok       database: DATABASE_URL: PostgreSQL ")
+    assert lines[6].endswith("with pgvector, migrations up to date")
+    assert lines[7] == "off      embeddings: AI is off: /similar shows TMDB's recommendations"
+    assert lines[8].startswith("ok       redis: REDIS_URL: Redis ")
 
     ai = {**env, "OPENAI_API_KEY": llm.api_key, "OPENAI_BASE_URL": llm.base_url, "AI_DAILY_TOKEN_BUDGET": "200000"}
     code, out = await run(["doctor"], ai, tmp_path)
@@ -79,7 +83,7 @@ async def test_doctor_checks_everything(
     assert lines[2] == (
         "ok       openai: key works (chat gpt-4o-mini, embeddings text-embedding-3-small at 1536 dimensions)"
     )
-    assert lines[6] == "ok       embeddings: searches use text-embedding-3-small@1536: 0 of 0 films embedded"
+    assert lines[7] == "ok       embeddings: searches use text-embedding-3-small@1536: 0 of 0 films embedded"
     assert lines[3] == (
         "ok       ai limits: AI_DAILY_FREE_QUOTA 20 /ask + /foryou per free user a UTC day; "
         "AI_DAILY_TOKEN_BUDGET 200,000 tokens a UTC day"
@@ -176,3 +180,23 @@ async def test_alerts_run_sweeps_once_and_says_what_it_did(
     tmdb.failing_films.clear()
     code, out = await run(["alerts", "run"], env, tmp_path)
     assert code == 0 and "2 of 2 watchlisted films checked, 0 alerts queued" in out, out
+
+
+async def test_trakt_in_doctor_and_trakt_sync(
+    tmp_path: Path, tmdb: FakeTMDB, database_url: str, redis_url: str, trakt: FakeTrakt
+) -> None:
+    env = stores_env(tmdb, database_url, redis_url, TRAKT_CLIENT_ID=trakt.client_id)
+    code, out = await run(["doctor"], env, tmp_path)
+    assert "missing  trakt: /import trakt needs both Trakt settings; TRAKT_CLIENT_SECRET is not set" in out
+    env.update(TRAKT_CLIENT_SECRET=trakt.client_secret, TRAKT_API_BASE=trakt.base_url)
+    code, out = await run(["doctor"], env, tmp_path)
+    assert "missing  trakt: MARQUEE_SECRET_KEY is not set: Trakt's tokens are stored only encrypted" in out
+    assert "Fernet.generate_key()" in out and trakt.client_secret not in out
+    code, out = await run(["doctor"], {**env, "MARQUEE_SECRET_KEY": "not-a-key"}, tmp_path)
+    assert code == 2 and "MARQUEE_SECRET_KEY is invalid: Value error, must be a Fernet key" in out, out
+    env["MARQUEE_SECRET_KEY"] = Fernet.generate_key().decode()
+    code, out = await run(["doctor"], env, tmp_path)
+    assert f"ok       trakt: the client id works at {trakt.base_url}; /import trakt is on" in out, out
+    code, out = await run(["trakt", "sync"], env, tmp_path)
+    assert code == 0 and "0 Trakt users checked: 0 unchanged (skipped), 0 synced" in out, out
+    assert env["MARQUEE_SECRET_KEY"] not in out

@@ -10,6 +10,7 @@ import io
 from typing import Any
 
 import pytest
+from arq import Retry
 
 from services.runtime import Services
 from tests.exports import (
@@ -23,9 +24,8 @@ from tests.exports import (
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.tmdb import FakeTMDB
 from tests.helpers import answer, component, eventually, is_ephemeral
-from tests.test_alerts import send_all
+from tests.test_alerts import deliver_dms
 from worker.imports import import_sweep, run_import
-from worker.notify import DiscordDMs, Sender
 
 TABLES = ("watch_history", "feedback", "watchlist")
 
@@ -308,10 +308,32 @@ async def test_a_worker_stopped_half_way_resumes_without_asking_tmdb_again(
     assert len(tmdb.calls_to("/search/movie")) == 100  # one per film over both runs
     assert len((await rows(services, emulator.alice))["watch_history"]) == 100
 
-    dms = DiscordDMs("emulator-token", emulator.api_base)
-    try:
-        assert await send_all(services, Sender(services, dms)) == ["sent"]
-    finally:
-        await dms.close()
+    assert await deliver_dms(services, emulator) == ["sent"]
     [dm] = emulator.dms(emulator.alice)
     assert "✅ Imported from Letterboxd" in dm["content"] and "Watch history: 100 added" in dm["content"]
+
+
+async def test_tmdb_down_mid_import_pauses_it_and_it_resumes_when_tmdb_is_back(
+    bot: Any, emulator: Any, services: Services, tmdb: FakeTMDB
+) -> None:
+    export = csv_bytes(LB_BASIC, [lb_row("2020-01-01", f["title"], f["release_date"][:4]) for f in tmdb.films[:10]])
+    rec = await emulator.invoke("import", {"file": emulator.attachment("watched.csv", export)}, subcommand="letterboxd")
+    await rec.wait_for(lambda: bool(rec.original and rec.original.get("content")), 10, "the first answer")
+    async with services.db.connection() as conn:
+        import_id = await conn.fetchval("SELECT id FROM imports")
+    tmdb.fail(503, times=1000)
+    with pytest.raises(Retry):
+        await run_import({"services": services, "job_try": 1}, import_id)
+    async with services.db.connection() as conn:
+        assert await conn.fetchval("SELECT status FROM imports") == "queued"  # handed back, to resume
+    await nothing_imported_yet(services)
+    tmdb.recover()
+    assert await run_import({"services": services, "job_try": 2}, import_id) == "done: summary shown"
+    assert len((await rows(services, emulator.alice))["watch_history"]) == 10
+    assert "Watch history: 10 added" in emulator.message(rec.original["id"])["content"]
+
+
+async def nothing_imported_yet(services: Services) -> None:
+    async with services.db.connection() as conn:
+        for table in TABLES:
+            assert await conn.fetchval(f"SELECT count(*) FROM {table}") == 0, table

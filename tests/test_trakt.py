@@ -15,9 +15,8 @@ from services.runtime import Services
 from tests.fakes.tmdb import FakeTMDB
 from tests.fakes.trakt import FakeTrakt, TraktUser, stamp
 from tests.helpers import answer, component, is_ephemeral, visible_answer
-from tests.test_alerts import send_all
+from tests.test_alerts import deliver_dms
 from worker.imports import run_import
-from worker.notify import DiscordDMs, Sender
 
 
 @pytest.fixture
@@ -157,11 +156,7 @@ async def test_tokens_are_refreshed_before_they_expire_and_a_revoked_one_is_told
     assert report.broken == 1
     calls = len(trakt.calls)
     assert (await services.trakt.sync_all()).checked == 0 and len(trakt.calls) == calls
-    dms = DiscordDMs("emulator-token", emulator.api_base)
-    try:
-        assert await send_all(services, Sender(services, dms)) == ["sent"]
-    finally:
-        await dms.close()
+    assert await deliver_dms(services, emulator) == ["sent"]
     [dm] = emulator.dms(emulator.alice)
     assert "syncing has stopped" in dm["content"] and "/import trakt" in dm["content"]
     assert first

@@ -51,8 +51,8 @@ class InteractionAnswer:
             await self._edit(progress_line(source, done, total))
         except AnswerGone:
             self._handle = None
-        except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
-            log.info("import progress not shown: %s", exc)
+        except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:  # never the URL: it holds the token
+            log.info("import progress not shown: %s", type(exc).__name__)
 
     async def say(self, text: str) -> None:
         if self._handle is None:
@@ -62,7 +62,7 @@ class InteractionAnswer:
         except AnswerGone:
             self._handle = None
         except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
-            log.info("import message not shown: %s", exc)
+            log.info("import message not shown: %s", type(exc).__name__)
 
     async def finish(self, finished: Finished) -> bool:
         """True when the summary was edited in; False when it must go by DM."""

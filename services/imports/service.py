@@ -112,7 +112,7 @@ class ImportService:
         self._stale = stale
         self.preparers: dict[str, Preparer] = {}
         self._catalog = catalog
-        self._limiter = AsyncLimiter(rate, 1.0)
+        self._limiter = AsyncLimiter(1, 1 / rate)  # evenly spaced: no burst above TMDB's limit
         self._gate = asyncio.Semaphore(concurrency)
 
     async def stage_file(self, discord_id: int, source: str, upload: Upload) -> Staged:
@@ -231,6 +231,11 @@ class ImportService:
             unmatched = await repo.not_matched(conn, import_id)
         assert record is not None and record.status == "done"
         return Finished(record, unmatched)
+
+    async def heartbeat(self, import_id: int) -> None:
+        """A sign of life from a long step (Trakt's device flow), so no other worker takes it over."""
+        async with self._db.transaction() as conn:
+            await repo.heartbeat(conn, import_id)
 
     async def stalled(self) -> list[int]:
         async with self._db.connection() as conn:

@@ -200,6 +200,7 @@ class TraktService:
         interval = float(state["interval"])
         while time.time() < float(state["until"]):
             await self.sleep(interval)
+            await self._imports.heartbeat(import_id)
             try:
                 return await api.device_token(state["device_code"])
             except Pending as pending:

@@ -214,6 +214,10 @@ class FakeTMDB(LoopbackServer):
     def fail(self, status: int, times: int = 1, retry_after: str | None = None) -> None:
         self._faults.append(Fault(status, times, retry_after))
 
+    def recover(self) -> None:
+        """Every fault queued with `fail()` or `send_raw()` is dropped: TMDB answers again."""
+        self._faults.clear()
+
     def send_raw(self, body: bytes, times: int = 1) -> None:
         """The next `times` requests get a 200 with this body, whatever they asked."""
         self._faults.append(Fault(200, times, body=body))

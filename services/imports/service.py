@@ -25,7 +25,7 @@ from services.db import imports as repo
 from services.db import profiles
 from services.db.pool import Database
 from services.db.users import ensure_user
-from services.errors import FileRefused, ImportRunning, ImportStopped, MarqueeError, MovieNotFound
+from services.errors import FileRefused, ImportRunning, ImportStopped, MovieNotFound
 from services.imports import imdb, letterboxd
 from services.imports.answers import AnswerHandle, remember
 from services.imports.files import Parsed, check_size, download
@@ -35,9 +35,13 @@ from services.tmdb.models import MovieSummary
 log = logging.getLogger(__name__)
 
 BATCH = 40  # films matched between two commits (and two progress reports)
+WINDOW = 16  # films asked for at once (each waits its turn at TMDB's pace)
 CONCURRENCY = 8
-TMDB_RATE = 38.0  # requests a second: under TMDB's ~40 (and its 429s)
+TMDB_RATE = 37.0  # requests a second: under TMDB's ~40 (and its 429s), with a margin for jitter
 STALE = 120.0  # seconds without a heartbeat after which another worker may take an import over
+
+
+Matched = tuple[repo.Pending, MovieSummary | None]  # a film of the import and its match (None: none)
 
 
 class Reporter(Protocol):
@@ -112,7 +116,9 @@ class ImportService:
         self._stale = stale
         self.preparers: dict[str, Preparer] = {}
         self._catalog = catalog
-        self._limiter = AsyncLimiter(1, 1 / rate)  # evenly spaced: no burst above TMDB's limit
+        # Evenly spaced, with room for one call that is late (a busy event loop) to be made up:
+        # never more than rate + 1 in any second.
+        self._limiter = AsyncLimiter(2, 2 / rate)
         self._gate = asyncio.Semaphore(concurrency)
 
     async def stage_file(self, discord_id: int, source: str, upload: Upload) -> Staged:
@@ -194,11 +200,7 @@ class ImportService:
                 pending = await repo.pending(conn, import_id)
                 done, total = await repo.film_counts(conn, import_id)
             await reporter.progress(record.source, done, total)
-            for start in range(0, len(pending), BATCH):
-                batch = pending[start : start + BATCH]
-                await self._match_batch(record, batch)
-                done += len(batch)
-                await reporter.progress(record.source, done, total)
+            await self._match_all(record, pending, reporter, done, total)
         except ImportStopped as stopped:
             await self.fail(import_id, stopped.message)
             await reporter.say(stopped.message)
@@ -252,31 +254,58 @@ class ImportService:
         async with self._db.transaction() as conn:
             await repo.fail(conn, import_id, error)
 
-    async def _match_batch(self, record: repo.ImportRecord, batch: Sequence[repo.Pending]) -> None:
-        """Match a batch and commit what was matched (or found unmatchable). TMDB failing for a
-        film is not "no match": it stays pending and the error is raised after the commit."""
-        found = await asyncio.gather(*(self._match(record.source, p) for p in batch), return_exceptions=True)
-        matches: list[tuple[str, int | None]] = []
-        films: list[MovieSummary] = []
-        failures: list[BaseException] = []
-        for item, film in zip(batch, found, strict=True):
-            if isinstance(film, BaseException):
-                failures.append(film)
-                continue
-            matches.append((item.key, film.id if film else None))
-            if film is not None:
-                films.append(film)
+    async def _match_all(
+        self, record: repo.ImportRecord, pending: Sequence[repo.Pending], reporter: Reporter, done: int, total: int
+    ) -> None:
+        """Match every pending film, TMDB kept busy at its pace the whole time (the next films are
+        asked while a batch commits), committing every BATCH films matched. TMDB failing for a
+        film is not "no match": no new film is started, what was matched is committed, and the
+        error is raised (the film stays pending for the next run)."""
+        results: list[Matched] = []
+        failure: BaseException | None = None
+        waiting = iter(pending)
+        running: set[asyncio.Task[Matched]] = set()
+
+        async def one(item: repo.Pending) -> Matched:
+            return item, await self._match(record.source, item)
+
+        try:
+            while True:
+                while failure is None and len(running) < WINDOW and (item := next(waiting, None)) is not None:
+                    running.add(asyncio.create_task(one(item)))
+                if not running:
+                    break
+                finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    if task.exception() is not None:
+                        failure = failure or task.exception()
+                    else:
+                        results.append(task.result())
+                if len(results) >= BATCH or (not running and results):
+                    done += len(results)
+                    await self._commit(record, results)
+                    results = []
+                    await reporter.progress(record.source, done, total)
+        finally:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+        if failure is not None:
+            raise failure
+
+    async def _commit(
+        self, record: repo.ImportRecord, results: Sequence[tuple[repo.Pending, MovieSummary | None]]
+    ) -> None:
+        """Store the films matched and record the matches (None: unmatched), with a heartbeat."""
+        films = [film for _, film in results if film is not None]
         async with self._db.transaction() as conn:
             new = await self._catalog.store_in(conn, films, None)
-            await repo.record_matches(conn, record.id, matches)
+            await repo.record_matches(
+                conn, record.id, [(item.key, film.id if film else None) for item, film in results]
+            )
             await repo.heartbeat(conn, record.id)
         if new and self._catalog.on_change is not None:
             await self._catalog.on_change(new)  # queued for embedding, as any film entering the catalogue
-        for failure in failures:
-            if not isinstance(failure, MarqueeError):
-                raise failure
-        if failures:
-            raise failures[0]
 
     async def _match(self, source: str, item: repo.Pending) -> MovieSummary | None:
         async with self._gate, self._limiter:

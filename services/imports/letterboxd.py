@@ -12,6 +12,12 @@ from services.errors import FileRefused
 from services.imports.files import Entry, Parsed, Table, day, read_upload, year_of
 
 FILES = ("watched.csv", "diary.csv", "ratings.csv", "watchlist.csv")
+REQUIRED = {
+    "watched.csv": ("Date", "Name", "Year"),
+    "watchlist.csv": ("Date", "Name", "Year"),
+    "ratings.csv": ("Date", "Name", "Year", "Rating"),
+    "diary.csv": ("Name", "Year", "Rating", "Watched Date"),
+}
 LIKED, DISLIKED = 8, 4  # out of 10: 4 stars or more 👍, 2 or less 👎
 
 
@@ -19,11 +25,7 @@ def parse(filename: str, data: bytes) -> Parsed:
     parsed = Parsed()
     for table in read_upload(filename, data, FILES):
         kind = _kind(table)
-        table.require("Name", "Year", *(("Date",) if kind != "diary.csv" else ()))
-        if kind in ("ratings.csv",):
-            table.require("Rating")
-        if kind == "diary.csv":
-            table.require("Watched Date")
+        table.require(*REQUIRED[kind])
         for row in table.rows:
             _read_row(kind, row, parsed)
     return parsed

@@ -27,15 +27,25 @@ from tests.test_imports import imported
 async def everything(services: Services, user: dict[str, Any]) -> dict[str, int]:
     uid = int(user["id"])
     async with services.db.connection() as conn:
-        counts = {t: await conn.fetchval(f"SELECT count(*) FROM {t} WHERE discord_id = $1", uid) for t in USER_TABLES}
+        counts = {
+            t: await conn.fetchval(f"SELECT count(*) FROM {t} WHERE discord_id = $1", uid)
+            for t in USER_TABLES
+            if t != "import_rows"
+        }
+        counts["import_rows"] = await conn.fetchval(
+            "SELECT count(*) FROM import_rows JOIN imports ON imports.id = import_id WHERE discord_id = $1", uid
+        )
         counts["users"] = await conn.fetchval("SELECT count(*) FROM users WHERE discord_id = $1", uid)
     return counts
 
 
 async def a_user_with_data(emulator: Any, services: Services, tmdb: FakeTMDB, user: dict[str, Any]) -> None:
-    export = csv_bytes(
-        LB_BASIC, [lb_row("2020-01-01", "Silent Harbor", 1990), lb_row("2020-01-02", "Last Harbor", 1992)]
-    )
+    films = [
+        lb_row("2020-01-01", "Silent Harbor", 1990),
+        lb_row("2020-01-02", "Last Harbor", 1992),
+        lb_row("2020-01-03", "Nowhere Picture", 2011),  # not matched: its row stays with the import
+    ]
+    export = csv_bytes(LB_BASIC, films)
     await imported(emulator, services, "letterboxd", "watched.csv", export, user=user)
     await services.watchlist.add(int(user["id"]), 1005, "US")
     await services.feedback.record(int(user["id"]), [1006], 1)
@@ -62,6 +72,7 @@ async def test_the_download_holds_what_the_database_holds_and_imports_back(
     document = json.loads(archive.read("marquee.json"))
     counts = await everything(services, emulator.alice)
     assert {t: len(rows) for t, rows in document["tables"].items()} == {t: counts[t] for t in USER_TABLES}
+    assert counts["import_rows"] == 1 and document["tables"]["import_rows"][0]["name"] == "Nowhere Picture"
     async with services.db.connection() as conn:
         watched = [r["movie_id"] for r in await conn.fetch("SELECT movie_id FROM watch_history ORDER BY 1")]
     assert sorted(r["movie_id"] for r in document["tables"]["watch_history"]) == watched

@@ -8,8 +8,8 @@ from typing import Any
 
 import asyncpg
 
-# Every table with rows about a user, by its column naming them. Deleting the `users` row cascades
-# to all of them; the delete checks that nothing is left (a table added later without its cascade).
+# Every table with rows about a user. Deleting the `users` row cascades to all of them; the delete
+# checks that nothing is left (a table added later without its cascade).
 USER_TABLES = (
     "search_history",
     "watch_history",
@@ -20,14 +20,19 @@ USER_TABLES = (
     "foryou_shown",
     "notices",
     "imports",
+    "import_rows",
     "trakt_links",
 )
+# How each table names the user: its discord_id, or (rows of an import) through its import.
+WHERE = dict.fromkeys(USER_TABLES, "discord_id = $1") | {
+    "import_rows": "import_id IN (SELECT id FROM imports WHERE discord_id = $1)"
+}
 
 
 async def counts(conn: asyncpg.Connection, discord_id: int) -> dict[str, int]:
     out = {}
     for table in USER_TABLES:
-        out[table] = int(await conn.fetchval(f"SELECT count(*) FROM {table} WHERE discord_id = $1", discord_id))
+        out[table] = int(await conn.fetchval(f"SELECT count(*) FROM {table} WHERE {WHERE[table]}", discord_id))
     return out
 
 
@@ -48,7 +53,7 @@ async def table_rows(conn: asyncpg.Connection, table: str, discord_id: int) -> l
     if table == "trakt_links":
         query = "SELECT created_at, synced_at, broken FROM trakt_links WHERE discord_id = $1"
     else:
-        query = f"SELECT * FROM {table} WHERE discord_id = $1 ORDER BY 1, 2"
+        query = f"SELECT * FROM {table} WHERE {WHERE[table]} ORDER BY 1, 2"
     rows = await conn.fetch(query, discord_id)
     return [{k: _plain(v) for k, v in dict(r).items()} for r in rows]
 

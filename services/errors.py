@@ -34,8 +34,8 @@ class StartupError(MarqueeError):
     """The process cannot start; `str()` is the one line the operator reads."""
 
 
-class BadInput(MarqueeError):
-    """The user typed something we cannot use; `message` says what, plainly."""
+class Told(MarqueeError):
+    """An error whose `message`, written where it is raised, is what the user is told."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -44,6 +44,10 @@ class BadInput(MarqueeError):
     @property
     def user_message(self) -> str:
         return self.message
+
+
+class BadInput(Told):
+    """The user typed something we cannot use; `message` says what, plainly."""
 
 
 class ServiceUnavailable(MarqueeError):
@@ -371,24 +375,26 @@ class NoSimilar(MarqueeError):
         return f"I have no films like {_quote(self.label)} to suggest yet. Try `/ask` with what you liked about it."
 
 
-class NotARegion(MarqueeError):
+class NotOffered(MarqueeError):
+    """A setting's value TMDB does not list; `offered` says what TMDB would have offered."""
+
+    offered: ClassVar[str]
+
     def __init__(self, text: str) -> None:
-        super().__init__(f"not a region: {text!r}")
+        super().__init__(f"not {self.offered}: {text!r}")
         self.text = text
 
     @property
     def user_message(self) -> str:
-        return f"“{_quote(self.text, 40)}” isn't a region TMDB has streaming data for; pick one from the list."
+        return f"“{_quote(self.text, 40)}” isn't {self.offered}; pick one from the list."
 
 
-class NotALanguage(MarqueeError):
-    def __init__(self, text: str) -> None:
-        super().__init__(f"not a language: {text!r}")
-        self.text = text
+class NotARegion(NotOffered):
+    offered = "a region TMDB has streaming data for"
 
-    @property
-    def user_message(self) -> str:
-        return f"“{_quote(self.text, 40)}” isn't a language TMDB translates into; pick one from the list."
+
+class NotALanguage(NotOffered):
+    offered = "a language TMDB translates into"
 
 
 class NoServicesChosen(MarqueeError):
@@ -440,13 +446,5 @@ class ProStillActive(MarqueeError):
         return f"Your Pro subscription is still active. Cancel it first{where}, then delete your data."
 
 
-class ImportStopped(MarqueeError):
+class ImportStopped(Told):
     """An import that cannot go on (a Trakt code expired or declined); `message` says so."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    @property
-    def user_message(self) -> str:
-        return self.message

@@ -152,8 +152,6 @@ async def open_services(
         trakt = TraktService(
             open_trakt(settings, http), secret(settings.marquee_secret_key), db=db, redis=redis, imports=imports
         )
-        mydata = MyDataService(db, cache, billing)
-        mydata.before_delete.append(trakt.revoke)  # Marquee's access ends at Trakt too
         similarity = SimilarityService(embeddings, db=db, catalog=catalog, cache=cache, limits=limits, metrics=metrics)
         yield Services(
             settings=settings,
@@ -188,7 +186,7 @@ async def open_services(
             billing=billing,
             imports=imports,
             trakt=trakt,
-            mydata=mydata,
+            mydata=MyDataService(db, cache, billing, trakt),
             embeddings=embeddings,
             similarity=similarity,
         )

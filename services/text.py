@@ -41,6 +41,12 @@ def quote(text: object, limit: int = 80) -> str:
     return escape_markdown(one_line(str(text), limit))
 
 
+def code_span(text: object, limit: int = 60) -> str:
+    """Outside text (a file name) shown as inline code: nothing in it is formatting, a link or a
+    mention, and it cannot close the span (its backticks are replaced)."""
+    return "`" + one_line(str(text), limit).replace("`", "ʹ") + "`"
+
+
 def fold(text: str) -> str:
     """Case- and accent-insensitive form of a title, for comparing titles."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())

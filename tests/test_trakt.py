@@ -145,9 +145,13 @@ async def test_tokens_are_refreshed_before_they_expire_and_a_revoked_one_is_told
     trakt.login(ana)
     await connect(emulator, services)
     [first] = trakt.tokens_of(ana)
+    before = len(trakt.calls)
     await services.trakt.sync_all()
     refreshed = trakt.tokens_of(ana)
     assert len(refreshed) == 2 and len(trakt.refresh) == 1  # the old refresh token is spent, the new one kept
+    # Refreshed before use: the sync read Trakt with the new token, never the old one.
+    used = {token for _, _, token in trakt.calls[before:] if token}
+    assert used and first not in used and used <= set(refreshed)
     await services.trakt.sync_all()  # the stored (new) refresh token works: single use respected
     assert len(trakt.tokens_of(ana)) == 3
 
@@ -159,7 +163,6 @@ async def test_tokens_are_refreshed_before_they_expire_and_a_revoked_one_is_told
     assert await deliver_dms(services, emulator) == ["sent"]
     [dm] = emulator.dms(emulator.alice)
     assert "syncing has stopped" in dm["content"] and "/import trakt" in dm["content"]
-    assert first
 
 
 async def test_disconnect_revokes_at_trakt_and_deletes_the_token(

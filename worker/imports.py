@@ -44,35 +44,28 @@ class InteractionAnswer:
 
     async def progress(self, source: str, done: int, total: int) -> None:
         """Best effort, at most every PROGRESS_EVERY seconds: a missed edit is made up by the next."""
-        if self._handle is None or time.monotonic() - self._last < PROGRESS_EVERY:
-            return
-        self._last = time.monotonic()
-        try:
-            await self._edit(progress_line(source, done, total))
-        except AnswerGone:
-            self._handle = None
-        except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:  # never the URL: it holds the token
-            log.info("import progress not shown: %s", type(exc).__name__)
+        if time.monotonic() - self._last >= PROGRESS_EVERY:
+            self._last = time.monotonic()
+            await self.say(progress_line(source, done, total))
 
     async def say(self, text: str) -> None:
-        if self._handle is None:
-            return
-        try:
-            await self._edit(text)
-        except AnswerGone:
-            self._handle = None
-        except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
-            log.info("import message not shown: %s", type(exc).__name__)
+        await self._shown(text)
 
     async def finish(self, finished: Finished) -> bool:
         """True when the summary was edited in; False when it must go by DM."""
+        return await self._shown(finished.text, (("not_matched.csv", finished.csv),) if finished.csv else ())
+
+    async def _shown(self, content: str, files: tuple[tuple[str, bytes], ...] = ()) -> bool:
+        """Edit the answer; False when it could not be (and, once Discord says it is gone, never again)."""
         if self._handle is None:
             return False
-        files = (("not_matched.csv", finished.csv),) if finished.csv else ()
         try:
-            await self._edit(finished.text, files)
-        except (AnswerGone, aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
-            log.info("import summary goes by DM: %s", type(exc).__name__)
+            await self._edit(content, files)
+        except AnswerGone:
+            self._handle = None
+            return False
+        except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:  # never the URL: it holds the token
+            log.info("import answer not edited: %s", type(exc).__name__)
             return False
         return True
 

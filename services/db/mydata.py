@@ -30,10 +30,10 @@ WHERE = dict.fromkeys(USER_TABLES, "discord_id = $1") | {
 
 
 async def counts(conn: asyncpg.Connection, discord_id: int) -> dict[str, int]:
-    out = {}
-    for table in USER_TABLES:
-        out[table] = int(await conn.fetchval(f"SELECT count(*) FROM {table} WHERE {WHERE[table]}", discord_id))
-    return out
+    """Rows per table, in one query."""
+    columns = ", ".join(f"(SELECT count(*) FROM {t} WHERE {WHERE[t]}) AS {t}" for t in USER_TABLES)
+    row = await conn.fetchrow(f"SELECT {columns}", discord_id)
+    return {t: int(row[t]) for t in USER_TABLES}
 
 
 async def user_row(conn: asyncpg.Connection, discord_id: int) -> dict[str, Any] | None:
@@ -44,7 +44,7 @@ async def user_row(conn: asyncpg.Connection, discord_id: int) -> dict[str, Any] 
         """,
         discord_id,
     )
-    return dict(row) if row else None
+    return {k: _plain(v) for k, v in dict(row).items()} if row else None
 
 
 async def table_rows(conn: asyncpg.Connection, table: str, discord_id: int) -> list[dict[str, Any]]:
@@ -54,8 +54,15 @@ async def table_rows(conn: asyncpg.Connection, table: str, discord_id: int) -> l
         query = "SELECT created_at, synced_at, broken FROM trakt_links WHERE discord_id = $1"
     else:
         query = f"SELECT * FROM {table} WHERE {WHERE[table]} ORDER BY 1, 2"
-    rows = await conn.fetch(query, discord_id)
-    return [{k: _plain(v) for k, v in dict(r).items()} for r in rows]
+    statement = await conn.prepare(query)
+    # JSON columns (filters, payloads, summaries…) are read back as the values they hold; text
+    # that merely looks like JSON (a search for "[rec]") stays text.
+    json_columns = {a.name for a in statement.get_attributes() if a.type.name in ("json", "jsonb")}
+    rows = await statement.fetch(discord_id)
+    return [
+        {k: json.loads(v) if k in json_columns and v is not None else _plain(v) for k, v in dict(r).items()}
+        for r in rows
+    ]
 
 
 async def films_of(conn: asyncpg.Connection, table: str, discord_id: int) -> list[asyncpg.Record]:
@@ -85,11 +92,6 @@ async def delete_user(conn: asyncpg.Connection, discord_id: int) -> None:
 
 def _plain(value: Any) -> Any:
     """A database value as JSON can hold it."""
-    if isinstance(value, str) and value[:1] in "{[":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, (list, tuple)):

@@ -13,11 +13,13 @@ from datetime import UTC, date, datetime
 import aiohttp
 
 from services.errors import FileRefused
+from services.text import code_span
 
 MAX_FILE = 10 * 1024 * 1024  # bytes of the upload
 MAX_UNPACKED = 50 * 1024 * 1024  # bytes a ZIP's members may unpack to, together
 MAX_MEMBERS = 20  # files in a ZIP outside lists/ (a real Letterboxd export has about a dozen)
 MAX_ROWS = 50_000  # rows across the files read
+NAME_MAX = 300  # characters of a film's name kept from a file
 LIST_KINDS = ("watched", "rating", "watchlist")
 
 
@@ -53,7 +55,9 @@ class Table:
     def require(self, *names: str) -> None:
         for name in names:
             if name not in self.columns:
-                raise FileRefused(f"`{self.filename}` has no `{name}` column: is it the export as downloaded?")
+                raise FileRefused(
+                    f"{code_span(self.filename)} has no {code_span(name)} column: is it the export as downloaded?"
+                )
 
 
 def human(size: int) -> str:
@@ -101,7 +105,7 @@ def _read_zip(filename: str, data: bytes, wanted: tuple[str, ...] | None) -> lis
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError) as exc:
-        raise FileRefused(f"`{filename}` isn't a readable ZIP file. Attach the export as downloaded.") from exc
+        raise FileRefused(f"{code_span(filename)} isn't a readable ZIP file. Attach the export as downloaded.") from exc
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         outside_lists = [m for m in members if not m.filename.startswith("lists/")]
@@ -118,10 +122,10 @@ def _read_zip(filename: str, data: bytes, wanted: tuple[str, ...] | None) -> lis
             try:
                 raw = archive.read(member)
             except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError) as exc:
-                raise FileRefused(f"`{name}` in that ZIP can't be read ({type(exc).__name__}).") from exc
+                raise FileRefused(f"{code_span(name)} in that ZIP can't be read ({type(exc).__name__}).") from exc
             tables.append(_table(name, raw))
     if not tables:
-        names = ", ".join(f"`{n}`" for n in wanted or ("a .csv file",))
+        names = ", ".join(code_span(n) for n in wanted or ("a .csv file",))
         raise FileRefused(f"That ZIP has none of {names} at its root; attach the export as downloaded.")
     _check_rows(tables)
     return tables
@@ -131,9 +135,9 @@ def _table(filename: str, raw: bytes) -> Table:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise FileRefused(f"`{filename}` isn't UTF-8 text; attach the export as downloaded.") from exc
+        raise FileRefused(f"{code_span(filename)} isn't UTF-8 text; attach the export as downloaded.") from exc
     if "\x00" in text:
-        raise FileRefused(f"`{filename}` isn't a CSV file; attach the export as downloaded.")
+        raise FileRefused(f"{code_span(filename)} isn't a CSV file; attach the export as downloaded.")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         columns = tuple((c or "").strip() for c in reader.fieldnames or ())
@@ -143,9 +147,9 @@ def _table(filename: str, raw: bytes) -> Table:
             if len(rows) > MAX_ROWS:
                 break
     except csv.Error as exc:
-        raise FileRefused(f"`{filename}` isn't a readable CSV file ({exc}).") from exc
+        raise FileRefused(f"{code_span(filename)} isn't a readable CSV file ({exc}).") from exc
     if not columns:
-        raise FileRefused(f"`{filename}` is empty.")
+        raise FileRefused(f"{code_span(filename)} is empty.")
     return Table(filename, rows, columns)
 
 

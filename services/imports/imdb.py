@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 
-from services.imports.files import Entry, Parsed, Table, day, read_upload, year_of
+from services.imports.files import NAME_MAX, Entry, Parsed, day, read_upload, year_of
+from services.text import one_line
 
-FILM_TYPES = {"movie": "Movie", "tvmovie": "TV Movie", "tv movie": "TV Movie", "video": "Video"}
-# Older exports' camel-case types, named as IMDb shows them now, for the skip reasons.
+FILM_TYPES = {"movie", "tvmovie", "video"}
+# Every other title type, folded ("TV Series" and the older "tvSeries" alike), named as IMDb shows
+# it now: the skip reasons never carry the file's own text.
 TYPE_NAMES = {
     "tvseries": "TV Series",
     "tvepisode": "TV Episode",
@@ -35,7 +37,7 @@ def parse(filename: str, data: bytes) -> Parsed:
         if not is_list:
             table.require("Your Rating")
         for row in table.rows:
-            _read_row(table, row, is_list, parsed)
+            _read_row(row, is_list, parsed)
     return parsed
 
 
@@ -43,19 +45,19 @@ def verdict(rating: int) -> int | None:
     return 1 if rating >= LIKED else -1 if rating <= DISLIKED else None
 
 
-def _read_row(table: Table, row: dict[str, str], is_list: bool, parsed: Parsed) -> None:
+def _read_row(row: dict[str, str], is_list: bool, parsed: Parsed) -> None:
     const = row.get("Const", "").strip()
     if not IMDB_ID.fullmatch(const):
         parsed.skip("not an IMDb title id")
         return
-    kind = " ".join(row.get("Title Type", "").split())
-    if kind and kind.casefold() not in FILM_TYPES:
-        parsed.skip(f"not a film ({TYPE_NAMES.get(kind.casefold(), kind)})")
+    kind = "".join(row.get("Title Type", "").split()).casefold()
+    if kind and kind not in FILM_TYPES:
+        parsed.skip(f"not a film ({TYPE_NAMES.get(kind, 'another title type')})")
         return
     usable, year = year_of(row.get("Year", ""), parsed)
     if not usable:
         return
-    name = " ".join(row.get("Title", "").split()) or const
+    name = one_line(row.get("Title", ""), NAME_MAX) or const
     if is_list:
         parsed.entries.append(Entry("watchlist", name, year, const, at=day(row.get("Created", ""))))
         return

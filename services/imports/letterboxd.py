@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from services.errors import FileRefused
-from services.imports.files import Entry, Parsed, Table, day, read_upload, year_of
+from services.imports.files import NAME_MAX, Entry, Parsed, Table, day, read_upload, year_of
+from services.text import code_span, one_line
 
 FILES = ("watched.csv", "diary.csv", "ratings.csv", "watchlist.csv")
 REQUIRED = {
@@ -44,7 +45,7 @@ def _kind(table: Table) -> str:
         return "watchlist.csv"
     if "Name" in table.columns:
         return "watched.csv"
-    raise FileRefused(f"`{table.filename}` isn't one of Letterboxd's {', '.join(FILES)}.")
+    raise FileRefused(f"{code_span(table.filename)} isn't one of Letterboxd's {', '.join(FILES)}.")
 
 
 def stars(text: str, parsed: Parsed) -> tuple[bool, int | None]:
@@ -69,7 +70,7 @@ def verdict(rating: int | None) -> int | None:
 
 
 def _read_row(kind: str, row: dict[str, str], parsed: Parsed) -> None:
-    name = " ".join(row.get("Name", "").split())
+    name = one_line(row.get("Name", ""), NAME_MAX)
     if not name:
         parsed.skip("the name is empty")
         return

@@ -10,7 +10,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 import aiohttp
@@ -61,7 +60,7 @@ class Silent:
 
 
 # Reads what an import that is not staged yet will stage (Trakt: connect, then read the account).
-Preparer = Callable[[int, int, Reporter], Awaitable[Parsed]]
+Preparer = Callable[[repo.ImportRecord, Reporter], Awaitable[Parsed]]
 
 
 PARSERS: dict[str, Callable[[str, bytes], Parsed]] = {"letterboxd": letterboxd.parse, "imdb": imdb.parse}
@@ -170,12 +169,6 @@ class ImportService:
         async with self._db.connection() as conn:
             return await repo.running(conn, discord_id) is not None
 
-    async def created_at(self, import_id: int) -> datetime:
-        async with self._db.connection() as conn:
-            record = await repo.get(conn, import_id)
-        assert record is not None
-        return record.created_at
-
     async def refuse(self, discord_id: int, source: str, filename: str | None, message: str) -> None:
         """Record a refused import (nothing staged, nothing imported)."""
 
@@ -219,7 +212,7 @@ class ImportService:
         return await self.finished(import_id)
 
     async def _prepare(self, record: repo.ImportRecord, reporter: Reporter) -> repo.ImportRecord:
-        parsed = await self.preparers[record.source](record.id, record.discord_id, reporter)
+        parsed = await self.preparers[record.source](record, reporter)
         async with self._db.transaction() as conn:
             await repo.stage(conn, record.id, parsed.entries)
             await repo.mark_staged(conn, record.id, dict(parsed.skipped))

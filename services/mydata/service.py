@@ -8,10 +8,9 @@ import io
 import json
 import logging
 import zipfile
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 
@@ -21,6 +20,7 @@ from services.db import mydata as repo
 from services.db.pool import Database
 from services.errors import ProStillActive
 from services.redis_circuit import RedisDown
+from services.trakt.service import TraktService
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +54,12 @@ class MyData:
     known: bool  # any row at all (a user Marquee has never stored has nothing to delete)
 
 
-# Called with the user's id before their rows go (Trakt's token is revoked at Trakt).
-BeforeDelete = Callable[[int], Awaitable[None]]
-
-
 class MyDataService:
-    def __init__(self, db: Database, cache: Cache, billing: BillingService) -> None:
+    def __init__(self, db: Database, cache: Cache, billing: BillingService, trakt: TraktService) -> None:
         self._db = db
         self._cache = cache
         self._billing = billing
-        self.before_delete: list[BeforeDelete] = []
+        self._trakt = trakt
 
     async def summary(self, discord_id: int) -> MyData:
         async with self._db.connection() as conn:
@@ -92,7 +88,7 @@ class MyDataService:
         document = {
             "discord_id": str(discord_id),
             "exported_at": when.isoformat(),
-            "user": {k: _iso(v) for k, v in (user or {}).items()},
+            "user": user or {},
             "tables": tables,
         }
         out = io.BytesIO()
@@ -112,8 +108,7 @@ class MyDataService:
         if plan.tier == "pro" and not plan.cancel_at_period_end:
             portal = await self._billing.portal_url(plan) if self._billing.enabled else None
             raise ProStillActive(portal)
-        for hook in self.before_delete:
-            await hook(discord_id)
+        await self._trakt.revoke(discord_id)  # Marquee's access ends at Trakt too
         async with self._db.transaction() as conn:
             await repo.delete_user(conn, discord_id)
         for key in USER_CACHE_KEYS:
@@ -121,10 +116,6 @@ class MyDataService:
                 await self._cache.delete(key.format(id=discord_id))
             except RedisDown:
                 log.warning("cached answers of a deleted user stay until they expire (Redis is down)")
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _films_csv(rows: Sequence[asyncpg.Record], *, ratings: bool = False) -> str:

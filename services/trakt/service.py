@@ -20,13 +20,15 @@ from redis.exceptions import RedisError
 
 from services.db import notices as notices_repo
 from services.db import trakt as repo
+from services.db.imports import ImportRecord
 from services.db.pool import Database
 from services.errors import ImportStopped, MarqueeError, TraktOff, TraktUnavailable
 from services.imports import imdb
-from services.imports.files import Entry, Parsed, day
+from services.imports.files import NAME_MAX, Entry, Parsed
 from services.imports.notices import TRAKT_BROKEN
 from services.imports.service import ImportService, Reporter
 from services.notices import Outbox
+from services.text import one_line
 from services.trakt.client import DeviceCode, DeviceRefused, Pending, Tokens, TraktAPI, TraktRevoked
 
 log = logging.getLogger(__name__)
@@ -81,18 +83,17 @@ def entries_from(
         movie = _dict(item.get("movie"))
         ids = _dict(movie.get("ids"))
         tmdb_id = ids.get("tmdb")
-        at = day(str(item.get(when_field) or ""))
-        exact = _moment(item.get(when_field))
-        if since is not None and exact is not None and exact <= since:
+        at = _moment(item.get(when_field))
+        if since is not None and at is not None and at <= since:
             return
         if not isinstance(tmdb_id, int) or isinstance(tmdb_id, bool) or not 0 < tmdb_id < 2**31:
             parsed.skip("no TMDB id on Trakt")
             return
-        name = str(movie.get("title") or f"TMDB {tmdb_id}")[:300]
+        name = one_line(movie.get("title") or "", NAME_MAX) or f"TMDB {tmdb_id}"
         year = movie.get("year") if isinstance(movie.get("year"), int) else None
         verdict = imdb.verdict(rating) if rating is not None else None
         parsed.entries.append(
-            Entry(kind, name, year, f"tmdb:{tmdb_id}", rating=rating, verdict=verdict, at=exact or at, tmdb_id=tmdb_id)
+            Entry(kind, name, year, f"tmdb:{tmdb_id}", rating=rating, verdict=verdict, at=at, tmdb_id=tmdb_id)
         )
 
     for item in history:
@@ -113,10 +114,12 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def _moment(value: Any) -> datetime | None:
+    """Trakt's ISO 8601 time (UTC when it names no zone); None when absent or not a time."""
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class TraktService:
@@ -162,27 +165,24 @@ class TraktService:
             raise TraktUnavailable("Marquee could not hold the code (Redis)") from exc
         return import_id, code
 
-    async def _prepare(self, import_id: int, discord_id: int, reporter: Reporter) -> Parsed:
+    async def _prepare(self, record: ImportRecord, reporter: Reporter) -> Parsed:
         """The worker's part of connecting: wait for the user's approval, store the tokens, read
         their films. ImportStopped when the code expired or was declined."""
         api = self._require()
+        discord_id = record.discord_id
         async with self._db.connection() as conn:
             link = await repo.get(conn, discord_id)
-        created = await self._imports.created_at(import_id)
-        if link is None or link.broken or link.created_at < created:  # not connected by this import yet
-            tokens = await self._poll(api, import_id)
+        ours = link is not None and not link.broken and link.created_at >= record.created_at
+        fresh = await self._fresh_access(api, discord_id) if ours else None
+        if fresh is not None:
+            access = fresh[1]  # connected by this import already (a run that stopped after it)
+        else:
+            tokens = await self._poll(api, record.id)
+            sealed = self._seal(tokens.access_token), self._seal(tokens.refresh_token)
             async with self._db.transaction() as conn:
-                await repo.save_link(
-                    conn,
-                    discord_id,
-                    self._seal(tokens.access_token),
-                    self._seal(tokens.refresh_token),
-                    tokens.expires_at,
-                )
+                await repo.save_link(conn, discord_id, *sealed, tokens.expires_at)
             access = tokens.access_token
             await reporter.say("✅ Connected to Trakt. Reading your films…")
-        else:
-            access = self._open(link.access_token)
         activities = movies_activity(await api.last_activities(access))
         parsed = await self._read(api, access, since=None)
         async with self._db.transaction() as conn:
@@ -243,14 +243,11 @@ class TraktService:
         if await self._imports.has_running(discord_id):
             report.busy += 1
             return
-        access = await self._fresh_access(api, discord_id)
-        if access is None:
+        fresh = await self._fresh_access(api, discord_id)
+        if fresh is None:
             return
+        link, access = fresh
         activities = movies_activity(await api.last_activities(access))
-        async with self._db.connection() as conn:
-            link = await repo.get(conn, discord_id)
-        if link is None:
-            return
         if link.activities == activities:
             report.unchanged += 1
             return
@@ -266,19 +263,20 @@ class TraktService:
             await repo.mark_synced(conn, discord_id, activities, started)
         report.synced += 1
 
-    async def _fresh_access(self, api: TraktAPI, discord_id: int) -> str | None:
-        """The user's access token, refreshed first when it expires soon (the new pair stored in
-        the transaction that locked the old one: a refresh token works once)."""
+    async def _fresh_access(self, api: TraktAPI, discord_id: int) -> tuple[repo.Link, str] | None:
+        """The user's working connection and its access token, refreshed first when it expires
+        soon (the new pair stored in the transaction that locked the old one: a refresh token
+        works once); None when there is none."""
         async with self._db.transaction() as conn:
             link = await repo.get(conn, discord_id, lock=True)
             if link is None or link.broken:
                 return None
             if link.expires_at - datetime.now(UTC) > REFRESH_MARGIN:
-                return self._open(link.access_token)
+                return link, self._open(link.access_token)
             tokens = await api.refresh(self._open(link.refresh_token))
             sealed = self._seal(tokens.access_token), self._seal(tokens.refresh_token)
             await repo.save_tokens(conn, discord_id, *sealed, tokens.expires_at)
-            return tokens.access_token
+            return link, tokens.access_token
 
     async def _broken(self, discord_id: int, reason: str) -> None:
         """Stop syncing a connection Trakt refuses, and tell the user once."""

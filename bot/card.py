@@ -28,6 +28,7 @@ from bot.embeds import (
     rating_text,
     runtime_text,
 )
+from bot.where import preferences
 from services.errors import DatabaseUnavailable
 from services.personal.settings import Preferences
 from services.runtime import Services
@@ -246,7 +247,7 @@ async def send_own_card(interaction: discord.Interaction, movie_id: int) -> None
     watchlist for a film they listed)."""
     await interaction.response.defer(ephemeral=True, thinking=True)
     services = services_of(interaction)
-    prefs = await services.user_settings.get(interaction.user.id)
+    prefs = await preferences(interaction)
     film = await services.catalog.details(movie_id, locale=prefs.locale)
     images = await services.catalog.image_config()
     listed = await listed_by(services, interaction.user.id, film.id)

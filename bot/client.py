@@ -14,12 +14,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.card import CARD_ITEMS
+from bot.cogs.movienight.live import NightShows
 from bot.errors import report_error
 from bot.inflight import InFlight
 from bot.tree import MarqueeTree
 from services.config import Settings
 from services.db.state import get_state, set_state
-from services.errors import OutOfDate
+from services.errors import MarqueeError, OutOfDate
 from services.runtime import Services
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ EXTENSIONS = (
     "bot.cogs.watched",
     "bot.cogs.watchlist.cog",
     "bot.cogs.settings.cog",
+    "bot.cogs.server_settings",
+    "bot.cogs.movienight.cog",
     "bot.cogs.imports.cog",
     "bot.cogs.mydata",
     "bot.cogs.billing",
@@ -47,6 +50,14 @@ DRAIN_SECONDS = 10.0
 # Marquee has no voice features; don't warn at every start that voice libraries are missing.
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
+
+
+def on_message(message: discord.Message | None, custom_id: str) -> bool:
+    """Whether the message carries a component with this custom id."""
+    if message is None:
+        return False
+    view = discord.ui.View.from_message(message, timeout=None)
+    return any(getattr(item, "custom_id", None) == custom_id for item in view.walk_children())
 
 
 class MarqueeBot(commands.AutoShardedBot):
@@ -67,6 +78,10 @@ class MarqueeBot(commands.AutoShardedBot):
             intents=intents,
             tree_cls=MarqueeTree,
             allowed_mentions=discord.AllowedMentions.none(),
+            # Usable anywhere: added to a server, or installed by a user for their DMs, group DMs
+            # and servers without the bot (there, answers are ephemeral: bot/where.py).
+            allowed_installs=app_commands.AppInstallationType(guild=True, user=True),
+            allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True),
             shard_count=settings.shard_count,
             shard_ids=settings.shard_ids,  # type: ignore[arg-type]  # None is its default
             # Nothing here waits on the guild cache; no need to hold on_ready back 2 s for it.
@@ -76,6 +91,7 @@ class MarqueeBot(commands.AutoShardedBot):
         self.synced_commands: bool | None = None  # None until setup_hook decided
         self.command_ids: dict[str, int] = {}  # for clickable </name:id> mentions
         self.inflight = InFlight()
+        self.nights = NightShows(self)
         self._templates: list[re.Pattern[str]] = []  # every DynamicItem's custom id pattern
 
     @property
@@ -114,8 +130,15 @@ class MarqueeBot(commands.AutoShardedBot):
         return not unchanged
 
     async def drain(self, seconds: float = DRAIN_SECONDS) -> tuple[int, int]:
-        """Take no new interactions; let those in flight finish (bounded). See bot/inflight.py."""
-        return await self.inflight.drain(seconds)
+        """Take no new interactions; let those in flight finish (bounded), then show the tallies
+        still waiting for their edit. See bot/inflight.py."""
+        outcome = await self.inflight.drain(seconds)
+        await self.nights.stop()
+        return outcome
+
+    async def close(self) -> None:
+        await self.nights.stop()  # before the connection closes (a drain already did it)
+        await super().close()
 
     def add_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
         super().add_dynamic_items(*items)
@@ -123,18 +146,43 @@ class MarqueeBot(commands.AutoShardedBot):
 
     async def on_interaction(self, interaction: discord.Interaction[MarqueeBot]) -> None:
         """A button or select of ours that no item matches (an older version's, a forged id such
-        as a page past the last) would go unanswered and show "This interaction failed": it is
+        as a page past the last), or that is not on the message it came from (a forged id: then
+        discord.py drops it), would go unanswered and show "This interaction failed": it is
         answered as out of date instead."""
         if interaction.type is not discord.InteractionType.component:
             return
         data: dict[str, Any] = dict(interaction.data or {})
         custom_id = str(data.get("custom_id", ""))
-        if custom_id.startswith("marquee:") and not any(t.fullmatch(custom_id) for t in self._templates):
+        if not custom_id.startswith("marquee:"):
+            return
+        known = any(t.fullmatch(custom_id) for t in self._templates)
+        if not known or not on_message(interaction.message, custom_id):
             select = data.get("component_type") != discord.ComponentType.button.value
             await report_error(interaction, OutOfDate("menu" if select else "button"))
 
     async def on_ready(self) -> None:
         log.info("connected as %s (%s) to %d guilds", self.user, self.application_id, len(self.guilds))
+        self.nights.start()
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """Hold the settings of this shard's servers (answers need them before the ack)."""
+        guilds = [g.id for g in self.guilds if g.shard_id == shard_id]
+        await self.load_server_settings(guilds, f"shard {shard_id}")
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.load_server_settings([guild.id], f"server {guild.id}")
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        self.services.server_settings.forget(guild.id)
+
+    async def load_server_settings(self, guild_ids: list[int], what: str) -> None:
+        try:
+            found = await self.services.server_settings.load(guild_ids)
+        except MarqueeError as exc:
+            # Until they load (at the next connect), these servers get the defaults.
+            log.warning("could not load the server settings of %s: %s", what, exc)
+            return
+        log.info("%s: %d servers, %d with their own settings", what, len(guild_ids), found)
 
     async def on_app_command_completion(
         self, interaction: discord.Interaction[MarqueeBot], command: app_commands.Command[Any, ..., Any]

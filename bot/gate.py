@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
+from bot.where import answers_privately
 from services.errors import MarqueeError
 from services.runtime import Services
 
@@ -36,7 +37,7 @@ def pro_command(*, ephemeral: bool = False, requires: Callable[[Services], objec
         try:
             if requires is not None:
                 requires(services)
-            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+            await interaction.response.defer(ephemeral=ephemeral or answers_privately(interaction), thinking=True)
             name = interaction.command.name if interaction.command else "that"
             await services.billing.require_pro(interaction.user.id, name)
         except MarqueeError as exc:

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import interaction_name, report_error
+from bot.where import require_ai_here
 
 if TYPE_CHECKING:
     from bot.client import MarqueeBot
@@ -22,6 +23,8 @@ class MarqueeTree(app_commands.CommandTree["MarqueeBot"]):
         try:
             # Nothing here touches the database or the network: the command defers first.
             self.client.inflight.admit(interaction)
+            if interaction.command is not None and interaction.command.extras.get("ai"):
+                require_ai_here(interaction)  # from the server's settings held in memory
         except Exception as exc:
             self._record(interaction, "error")
             await report_error(interaction, exc)

@@ -277,7 +277,7 @@ class QuotaExceeded(MarqueeError):
     @property
     def user_message(self) -> str:
         text = (
-            f"You've used today's {self.limit} free AI requests (`/ask` and `/foryou`). "
+            f"You've used today's {self.limit} free AI requests (`/ask`, `/foryou` and `/movienight`). "
             f"They reset <t:{int(self.resets_at.timestamp())}:R> (midnight UTC). "
             "Answers already asked today are still free."
         )
@@ -448,3 +448,66 @@ class ProStillActive(MarqueeError):
 
 class ImportStopped(Told):
     """An import that cannot go on (a Trakt code expired or declined); `message` says so."""
+
+
+# ---------------------------------------------------------------- servers and movie nights
+
+
+class AIOffHere(MarqueeError):
+    """A server's admins turned AI commands off (/server-settings ai_commands: False)."""
+
+    @property
+    def user_message(self) -> str:
+        return "AI commands are turned off in this server by its admins."
+
+
+class NeedsManageServer(MarqueeError):
+    """A member without Manage Server reached /server-settings (a server's override let them)."""
+
+    @property
+    def user_message(self) -> str:
+        return "You need the Manage Server permission to change this server's settings."
+
+
+class NotInvited(MarqueeError):
+    @property
+    def user_message(self) -> str:
+        return "This movie night is for the invited members."
+
+
+class OnlyTheHost(MarqueeError):
+    @property
+    def user_message(self) -> str:
+        return "Only the host can close it."
+
+
+class NightClosed(MarqueeError):
+    @property
+    def user_message(self) -> str:
+        return "This movie night is closed: the vote is over."
+
+
+class VoteNotCounted(MarqueeError):
+    """The vote could not be stored (the database is away): nothing changed."""
+
+    @property
+    def user_message(self) -> str:
+        return "Your vote was not counted: Marquee's database is unreachable right now. Try again in a minute."
+
+
+class TooFewForNight(MarqueeError):
+    """Fewer than two candidates were left after exclusions and filters (the host's free request
+    is given back, though the model answered)."""
+
+    def __init__(self, found: int, filtered: bool) -> None:
+        super().__init__(f"{found} movie night candidates")
+        self.found, self.filtered = found, filtered
+
+    @property
+    def user_message(self) -> str:
+        found = "only one film" if self.found == 1 else "no films"
+        why = "everyone's watched and 👎 films and your filters" if self.filtered else "everyone's watched and 👎 films"
+        return (
+            f"I found {found} for this group once {why} were left out, and a vote needs at least two. "
+            "Try fewer filters or other members. This one didn't count against your daily AI requests."
+        )

@@ -31,6 +31,7 @@ from services.embeddings.search import SimilarityService
 from services.feedback import FeedbackService
 from services.imports.service import ImportService
 from services.metrics import Metrics
+from services.movienight.service import MovieNightService
 from services.mydata.service import MyDataService
 from services.notices import Outbox
 from services.personal.alerts import AlertService
@@ -38,6 +39,7 @@ from services.personal.my_services import MyServices
 from services.personal.settings import UserSettingsService
 from services.redis_circuit import RedisCircuit
 from services.searches import SearchService
+from services.server_settings import ServerSettingsService
 from services.tmdb.client import RetryPolicy, TMDBClient
 from services.tmdb.reference import Locale
 from services.trakt.client import TraktAPI
@@ -63,6 +65,7 @@ class Services:
     watch: WatchService
     watchlist: WatchlistService
     user_settings: UserSettingsService
+    server_settings: ServerSettingsService
     my_services: MyServices
     alerts: AlertService
     feedback: FeedbackService
@@ -73,6 +76,7 @@ class Services:
     ai_limits: UserLimits
     ask: AskService
     foryou: ForYouService
+    movienight: MovieNightService
     billing: BillingService
     imports: ImportService
     trakt: TraktService
@@ -153,6 +157,8 @@ async def open_services(
             open_trakt(settings, http), secret(settings.marquee_secret_key), db=db, redis=redis, imports=imports
         )
         similarity = SimilarityService(embeddings, db=db, catalog=catalog, cache=cache, limits=limits, metrics=metrics)
+        user_settings = UserSettingsService(db, tmdb, Locale(settings.tmdb_region, settings.tmdb_language))
+        foryou = ForYouService(llm, catalog=catalog, db=db, limits=limits, cache=cache, rerank=similarity.rerank)
         yield Services(
             settings=settings,
             db=db,
@@ -164,7 +170,8 @@ async def open_services(
             catalog=catalog,
             watch=WatchService(db, catalog),
             watchlist=WatchlistService(db, catalog, my_services),
-            user_settings=UserSettingsService(db, tmdb, Locale(settings.tmdb_region, settings.tmdb_language)),
+            user_settings=user_settings,
+            server_settings=ServerSettingsService(db, user_settings),
             feedback=feedback,
             searches=SearchService(db, catalog),
             circuit=circuit,
@@ -180,7 +187,16 @@ async def open_services(
                 metrics=metrics,
                 feedback=feedback,
             ),
-            foryou=ForYouService(llm, catalog=catalog, db=db, limits=limits, cache=cache, rerank=similarity.rerank),
+            foryou=foryou,
+            movienight=MovieNightService(
+                llm,
+                foryou=foryou,
+                catalog=catalog,
+                db=db,
+                limits=limits,
+                user_settings=user_settings,
+                my_services=my_services,
+            ),
             my_services=my_services,
             alerts=AlertService(db, catalog, Outbox(redis), settings.tmdb_region),
             billing=billing,

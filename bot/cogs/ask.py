@@ -15,6 +15,7 @@ from bot.components import services_of
 from bot.filters import filter_options, to_filters
 from bot.my_services import DESCRIBE, noted, show_all, shown
 from bot.rerun import rerunnable
+from bot.where import answers_privately, preferences, require_ai_here
 from services.ai.ask import AskAnswer
 from services.ai.filters import Filters
 from services.ai.matching import Pick
@@ -47,7 +48,7 @@ async def send_answer(
 ) -> None:
     """Answer as the user sees it (their region and language); `mine`: only the films on their services."""
     services = services_of(interaction)
-    prefs = await services.user_settings.get(interaction.user.id)
+    prefs = await preferences(interaction)
     answer = await services.ask.ask(interaction.user.id, query, filters, prefs.locale)
     narrowed = await services.my_services.only(answer.picks, lambda p: p.film.id, prefs) if mine else None
     genres = await services.catalog.genre_names()
@@ -58,6 +59,7 @@ async def send_answer(
 
 @rerunnable("ask")
 async def rerun_ask(interaction: discord.Interaction, past: PastSearch) -> None:
+    require_ai_here(interaction)
     services_of(interaction).ask.ensure_enabled()
     await send_answer(interaction, past.query, Filters.stored(past.filters), ephemeral=True)
 
@@ -66,7 +68,9 @@ class Ask(commands.Cog):
     def __init__(self, bot: MarqueeBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="ask", description="Describe what you feel like watching; AI finds the films")
+    @app_commands.command(
+        name="ask", description="Describe what you feel like watching; AI finds the films", extras={"ai": True}
+    )
     @app_commands.describe(
         query="In plain words, e.g. a heist film with a twist ending, not too long", only_my_services=DESCRIBE
     )
@@ -84,7 +88,7 @@ class Ask(commands.Cog):
         services = self.bot.services
         services.ask.ensure_enabled()  # instant; "not configured" is an ephemeral answer, not a public defer
         filters = to_filters(genre, decade, max_runtime, language)  # instant too: a bad one is ephemeral
-        await interaction.response.defer(thinking=True)
+        await interaction.response.defer(thinking=True, ephemeral=answers_privately(interaction))
         await send_answer(interaction, query, filters, mine=only_my_services)
 
 

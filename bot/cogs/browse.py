@@ -14,8 +14,8 @@ from bot import embeds
 from bot.card import list_view
 from bot.components import MarqueeItem, page_button, page_buttons, reported, services_of
 from bot.my_services import DESCRIBE, noted
+from bot.where import answers_privately, preferences
 from services.personal.my_services import OnMyServices
-from services.runtime import Services
 from services.tmdb.models import MovieSummary
 
 if TYPE_CHECKING:
@@ -49,18 +49,17 @@ class BrowsePageButton(
     @reported
     async def callback(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer()
-        embed, view = await browse_message(
-            services_of(interaction), self.kind, self.page, interaction.user.id, self.mine
-        )
+        embed, view = await browse_message(interaction, self.kind, self.page, interaction.user.id, self.mine)
         await interaction.edit_original_response(embed=embed, view=view)
 
 
 async def browse_message(
-    services: Services, kind: str, number: int, owner_id: int, mine: bool
+    interaction: discord.Interaction, kind: str, number: int, owner_id: int, mine: bool
 ) -> tuple[discord.Embed, discord.ui.View]:
     """A page of a list as its owner sees it (their region and language); `mine`: only the
     films of that page that stream on their services."""
-    prefs = await services.user_settings.get(owner_id)
+    services = services_of(interaction)
+    prefs = await preferences(interaction, owner_id)
     page = await services.catalog.browse(kind, number, prefs.locale)
     narrowed: OnMyServices[MovieSummary] | None = None
     if mine:
@@ -93,8 +92,8 @@ class Browse(commands.Cog):
         list: app_commands.Choice[str],
         only_my_services: bool = False,
     ) -> None:
-        await interaction.response.defer(thinking=True)
-        embed, view = await browse_message(self.bot.services, list.value, 1, interaction.user.id, only_my_services)
+        await interaction.response.defer(thinking=True, ephemeral=answers_privately(interaction))
+        embed, view = await browse_message(interaction, list.value, 1, interaction.user.id, only_my_services)
         await interaction.followup.send(embed=embed, view=view)
 
 

@@ -17,6 +17,7 @@ from bot.cogs.feedback.buttons import list_feedback_buttons
 from bot.components import MarqueeItem, reported, services_of
 from bot.filters import filter_options, to_filters
 from bot.my_services import DESCRIBE, noted, shown
+from bot.where import answers_privately, preferences, require_ai_here
 from services.ai.filters import NO_FILTERS, Filters
 from services.ai.matching import Pick
 from services.ai.schemas import TasteProfile
@@ -80,6 +81,7 @@ class ForYouButton(
                 embed=picks_embed(picks, genres), view=picks_view(picks, owner, genres, self.filters), ephemeral=True
             )
             return
+        require_ai_here(interaction)
         services.foryou.ensure_enabled()
         await interaction.response.defer()
         embed, view = await picks_message(interaction, self.filters, self.mine)
@@ -92,7 +94,7 @@ async def picks_message(
     """A batch of picks as the user sees it; `mine`: only those on their services."""
     services = services_of(interaction)
     owner = interaction.user.id
-    prefs = await services.user_settings.get(owner)
+    prefs = await preferences(interaction)
     result = await services.foryou.picks(owner, filters, prefs.locale)
     narrowed = await services.my_services.only(result.picks, lambda p: p.film.id, prefs) if mine else None
     picks = shown(result.picks, narrowed)
@@ -142,7 +144,9 @@ class ForYou(commands.Cog):
     def __init__(self, bot: MarqueeBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="foryou", description="Films picked for you from your searches and watched films")
+    @app_commands.command(
+        name="foryou", description="Films picked for you from your searches and watched films", extras={"ai": True}
+    )
     @app_commands.describe(only_my_services=DESCRIBE)
     @filter_options
     async def foryou(
@@ -157,7 +161,7 @@ class ForYou(commands.Cog):
         services = self.bot.services
         services.foryou.ensure_enabled()
         filters = to_filters(genre, decade, max_runtime, language)
-        await interaction.response.defer(thinking=True)
+        await interaction.response.defer(thinking=True, ephemeral=answers_privately(interaction))
         embed, view = await picks_message(interaction, filters, only_my_services)
         await interaction.followup.send(embed=embed, view=view)
 

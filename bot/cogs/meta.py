@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import embeds
+from bot.where import ai_allowed_here
 
 if TYPE_CHECKING:
     from bot.client import MarqueeBot
@@ -36,6 +37,12 @@ HELP_LINES = (
         ai=True,
     ),
     HelpLine("foryou", "Picks made from your searches and watched films; never one you've seen.", ai=True),
+    HelpLine(
+        "movienight",
+        "Films for a group, picked from everyone's taste, with a live vote (in servers).",
+        "member1: @ana member2: @bo duration: 20",
+        ai=True,
+    ),
     HelpLine("similar", "Films like one you love, nearest by meaning.", "title: Arrival"),
     HelpLine("semantic", "Search the catalogue by meaning.", "query: films about obsession", ai=True, pro=True),
     HelpLine("history", "Your last 10 searches; a button runs any of them again."),
@@ -52,6 +59,11 @@ HELP_LINES = (
         "file: letterboxd-export.zip",
     ),
     HelpLine("mydata", "What Marquee keeps about you: see it, download it, or delete it all."),
+    HelpLine(
+        "server-settings",
+        "Server admins: the server's region and language, AI commands on or off, public or ephemeral answers.",
+        "answers: Ephemeral",
+    ),
     HelpLine("upgrade", "Marquee Pro: the checkout link comes by DM."),
     HelpLine("plan", "Your plan, its renewal date, and a button to manage billing."),
     HelpLine("help", "This list."),
@@ -71,16 +83,20 @@ class Meta(commands.Cog):
     @app_commands.command(name="help", description="What Marquee can do")
     async def help(self, interaction: discord.Interaction[MarqueeBot]) -> None:
         ai_on = self.bot.settings.ai_enabled
+        here = ai_allowed_here(interaction)
         description = "Find your next film."
         if not ai_on:
             description += " AI features are not configured on this bot, so the commands marked AI are off."
+        elif not here:
+            description += " This server's admins turned AI commands off here, so the commands marked AI are off."
         embed = discord.Embed(title="Marquee", description=description, colour=embeds.BRAND)
         for line in HELP_LINES:
             value = f"{line.text}\ne.g. `/{line.name} {line.example}`" if line.example else line.text
             if line.pro:
                 value = f"Pro · {value}"
             if line.ai:
-                value = f"**AI** · {value}" if ai_on else f"**AI (off on this bot)** · {value}"
+                off = "" if ai_on and here else " (off on this bot)" if not ai_on else " (off here)"
+                value = f"**AI{off}** · {value}"
             embed.add_field(name=f"/{line.name}", value=f"{mention(self.bot, line.name)} · {value}", inline=False)
         embed.add_field(name="Data", value=embeds.ATTRIBUTION, inline=False)
         embed.set_footer(text="Where-to-watch data by JustWatch")

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.autocomplete import film_titles
 from bot.card import card_view, film_card
 from bot.embeds import md
+from bot.where import answers_privately, preferences
 from services.errors import NoTrailer
 
 if TYPE_CHECKING:
@@ -25,9 +26,9 @@ class Movies(commands.Cog):
     @app_commands.describe(title="The film's title")
     @app_commands.autocomplete(title=film_titles)
     async def movie(self, interaction: discord.Interaction[MarqueeBot], title: app_commands.Range[str, 1, 200]) -> None:
-        await interaction.response.defer(thinking=True)
+        await interaction.response.defer(thinking=True, ephemeral=answers_privately(interaction))
         services = self.bot.services
-        prefs = await services.user_settings.get(interaction.user.id)  # the card is made for who asked
+        prefs = await preferences(interaction)  # the card is made for who asked
         resolved = await services.catalog.resolve(title, prefs.locale)
         images = await services.catalog.image_config()
         genres = await services.catalog.genre_names() if resolved.others else {}
@@ -42,8 +43,8 @@ class Movies(commands.Cog):
     async def trailer(
         self, interaction: discord.Interaction[MarqueeBot], title: app_commands.Range[str, 1, 200]
     ) -> None:
-        await interaction.response.defer(thinking=True)
-        film = (await self.bot.services.catalog.resolve(title)).film
+        await interaction.response.defer(thinking=True, ephemeral=answers_privately(interaction))
+        film = (await self.bot.services.catalog.resolve(title, (await preferences(interaction)).locale)).film
         trailer = film.trailer
         if trailer is None or trailer.url is None:
             raise NoTrailer(film.summary.label)

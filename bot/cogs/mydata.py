@@ -27,7 +27,8 @@ LABELS = {
 }
 CONFIRM = (
     "This deletes **everything** Marquee keeps about you: searches, watch history, ratings, "
-    "watchlist, settings, taste profile, imports and your Trakt connection. It can't be undone. "
+    "watchlist, settings, taste profile, imports, movie nights you hosted, your votes and your Trakt "
+    "connection. It can't be undone. "
     "(Stripe keeps its own invoices.)"
 )
 
@@ -43,6 +44,7 @@ def data_embed(data: MyData) -> discord.Embed:
         f"Ratings and 👍/👎: **{data.ratings:,}**",
         f"Watchlist: **{data.watchlist:,}**",
         f"Imports: **{data.imports:,}**",
+        f"Movie nights hosted: **{data.movie_nights:,}** · votes: **{data.votes:,}**",
         f"Settings saved: **{yes_no(data.settings)}**",
         f"Taste profile: **{yes_no(data.taste_profile)}**",
         f"Trakt connected: **{yes_no(data.trakt)}**",

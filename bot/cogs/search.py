@@ -13,6 +13,7 @@ from bot import embeds
 from bot.card import list_view
 from bot.components import MarqueeItem, page_button, page_buttons, reported, services_of
 from bot.rerun import rerunnable
+from bot.where import answers_privately, preferences
 from services.db.history import PastSearch
 from services.errors import NoResults
 from services.searches import SearchResults
@@ -43,7 +44,7 @@ class SearchPageButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer()
         services = services_of(interaction)
-        prefs = await services.user_settings.get(interaction.user.id)
+        prefs = await preferences(interaction)
         results = await services.searches.page(interaction.user.id, self.search_id, self.page, prefs.locale)
         genres = await services.catalog.genre_names()
         await interaction.edit_original_response(
@@ -85,7 +86,7 @@ class Search(commands.Cog):
         query: app_commands.Range[str, 1, 200],
         year: app_commands.Range[int, 1870, 2100] | None = None,
     ) -> None:
-        await interaction.response.defer(thinking=True)
+        await interaction.response.defer(thinking=True, ephemeral=answers_privately(interaction))
         await send_results(interaction, query, year)
 
 
@@ -94,7 +95,7 @@ async def send_results(
 ) -> None:
     services = services_of(interaction)
     user = interaction.user.id
-    prefs = await services.user_settings.get(user)
+    prefs = await preferences(interaction)
     results = await services.searches.title_search(user, query, year, prefs.locale)
     if not results.page.results:
         raise NoResults(results.shown)

@@ -15,6 +15,7 @@ from bot.components import services_of
 from bot.gate import pro_command
 from bot.my_services import DESCRIBE, noted, show_all, shown
 from bot.rerun import rerunnable
+from bot.where import preferences, require_ai_here
 from services.db.history import PastSearch
 from services.embeddings.search import Hit, SemanticAnswer
 from services.personal.my_services import OnMyServices
@@ -48,7 +49,7 @@ async def send_semantic(
     answer = await services.similarity.semantic(interaction.user.id, query)
     narrowed = None
     if mine:
-        prefs = await services.user_settings.get(interaction.user.id)
+        prefs = await preferences(interaction)
         narrowed = await services.my_services.only(answer.hits, lambda h: h.film.id, prefs)
     genres = await services.catalog.genre_names()
     await interaction.followup.send(
@@ -60,6 +61,7 @@ async def send_semantic(
 
 @rerunnable("semantic")
 async def rerun_semantic(interaction: discord.Interaction, past: PastSearch) -> None:
+    require_ai_here(interaction)
     services = services_of(interaction)
     services.embeddings.require()
     await services.billing.require_pro(interaction.user.id, "semantic")
@@ -74,7 +76,9 @@ class Semantic(commands.Cog):
     def __init__(self, bot: MarqueeBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="semantic", description="Search films by meaning, e.g. films about obsession (Pro)")
+    @app_commands.command(
+        name="semantic", description="Search films by meaning, e.g. films about obsession (Pro)", extras={"ai": True}
+    )
     @app_commands.describe(query="What the film is about, in a few words", only_my_services=DESCRIBE)
     @pro_command(requires=ai_configured)
     async def semantic(

@@ -14,6 +14,7 @@ from bot import embeds
 from bot.autocomplete import film_titles
 from bot.card import list_view
 from bot.cogs.feedback.buttons import list_feedback_buttons
+from bot.where import ai_allowed_here, answers_privately
 from services.embeddings.search import SimilarFilms
 
 if TYPE_CHECKING:
@@ -43,10 +44,10 @@ class Similar(commands.Cog):
     async def similar(
         self, interaction: discord.Interaction[MarqueeBot], title: app_commands.Range[str, 1, 200]
     ) -> None:
-        await interaction.response.defer(thinking=True)
+        await interaction.response.defer(thinking=True, ephemeral=answers_privately(interaction))
         services = self.bot.services
         film = (await services.catalog.resolve(title)).film
-        result = await services.similarity.similar(interaction.user.id, film)
+        result = await services.similarity.similar(interaction.user.id, film, ai=ai_allowed_here(interaction))
         genres = await services.catalog.genre_names()
         await interaction.followup.send(embed=similar_embed(result, genres), view=similar_view(result, genres))
 
@@ -55,7 +56,7 @@ class Similar(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         services = self.bot.services
         film = await services.catalog.details(movie_id)
-        result = await services.similarity.similar(interaction.user.id, film)
+        result = await services.similarity.similar(interaction.user.id, film, ai=ai_allowed_here(interaction))
         genres = await services.catalog.genre_names()
         await interaction.followup.send(
             embed=similar_embed(result, genres), view=similar_view(result, genres), ephemeral=True

@@ -25,9 +25,15 @@ class Charge:
     def __init__(self) -> None:
         self.taken = False
         self.paid = False
+        self.refunded = False
 
     def answered(self) -> None:
         self.paid = True
+
+    def refund(self) -> None:
+        """Give the user their request back even though the model answered (the answer could
+        not be used through no fault of theirs)."""
+        self.refunded = True
 
 
 class TokenBudget:
@@ -90,8 +96,9 @@ class UserLimits:
     async def charge(self, discord_id: int) -> AsyncIterator[Charge]:
         """One of today's free requests for the block (none for Pro, or with no cap). It is given
         back when the block paid for no LLM call (answered from a cache or another request's
-        flight, or failed before the model answered: a limit, a time-out, a 429 or 5xx). Once
-        the model has answered, it counts whatever came of it, and a failure says so."""
+        flight, or failed before the model answered: a limit, a time-out, a 429 or 5xx), or when
+        it was `refund()`ed. Otherwise, once the model has answered, it counts whatever came of
+        it, and a failure says so."""
         charge = Charge()
         if self.quota and not await self._has_pro(discord_id):
             if not await self._quota.take(str(discord_id), self.quota):
@@ -101,13 +108,13 @@ class UserLimits:
         try:
             yield charge
         except BaseException as exc:
-            if not charge.paid:
+            if not charge.paid or charge.refunded:
                 await self._give_back(discord_id, charge)
             elif charge.taken and isinstance(exc, MarqueeError):
                 left = max(0, self.quota - await self.used(discord_id))
                 exc.quota_note = f"That used one of today's {self.quota} free AI requests ({left} left)."
             raise
-        if not charge.paid:
+        if not charge.paid or charge.refunded:
             await self._give_back(discord_id, charge)
 
     async def _give_back(self, discord_id: int, charge: Charge) -> None:

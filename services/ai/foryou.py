@@ -116,11 +116,11 @@ class ForYouService:
     async def picks(self, discord_id: int, filters: Filters = NO_FILTERS, locale: Locale | None = None) -> ForYouPicks:
         llm = self.ensure_enabled()
         await self._limits.admit(discord_id)
-        past = await self._history(discord_id)
+        past = await self.history(discord_id)
         if past.size < MIN_HISTORY:
             raise NotEnoughHistory(past.size, MIN_HISTORY)
         async with self._limits.charge(discord_id) as charge:
-            profile, reused = await self._profile(llm, discord_id, past, charge)
+            profile, reused = await self.taste_profile(llm, discord_id, past, charge)
             picks = await self._recommend(llm, profile, past, charge, filters, locale)
 
         async def remember(conn: asyncpg.Connection) -> None:
@@ -147,7 +147,8 @@ class ForYouService:
             raise NoProfile()
         return profile
 
-    async def _history(self, discord_id: int) -> History:
+    async def history(self, discord_id: int) -> History:
+        """What a user's picks are made from (and must leave out)."""
         async with self._db.connection() as conn:
             return History(
                 await history.recent_searches(conn, discord_id, RECENT_SEARCHES),
@@ -158,7 +159,11 @@ class ForYouService:
                 frozenset(await history.watched_ids(conn, discord_id, limit=None)),
             )
 
-    async def _profile(self, llm: LLM, discord_id: int, past: History, charge: Charge) -> tuple[TasteProfile, bool]:
+    async def taste_profile(
+        self, llm: LLM, discord_id: int, past: History, charge: Charge
+    ) -> tuple[TasteProfile, bool]:
+        """The user's taste profile: the stored one while its fingerprint holds (True: reused),
+        else a new one from the model, stored for next time."""
         fingerprint = past.fingerprint(llm.model)
         if past.stored is not None and past.stored.fingerprint == fingerprint:
             stored = _valid(past.stored)

@@ -9,6 +9,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from services.ai.schemas import Suggestion
 from services.catalog import MovieCatalog
@@ -18,6 +19,7 @@ from services.tmdb.models import MovieSummary
 from services.tmdb.reference import Locale
 
 log = logging.getLogger(__name__)
+S = TypeVar("S", bound=Suggestion)
 
 CONCURRENCY = 8
 # Leading articles dropped before comparing titles ("The Matrix" is "Matrix, The" in some lists).
@@ -87,9 +89,17 @@ async def match_suggestions(
 ) -> list[Pick]:
     """Every suggestion searched at once (at most CONCURRENCY in flight), in the model's order,
     each film once. TMDB failing for every suggestion is TMDB's error, not "no match"."""
+    return [Pick(film, suggestion.reason) for suggestion, film in await matched(catalog, suggestions, locale)]
+
+
+async def matched(
+    catalog: MovieCatalog, suggestions: Sequence[S], locale: Locale | None = None
+) -> list[tuple[S, MovieSummary]]:
+    """Each suggestion with the film it names (as `match_suggestions`), for callers that need
+    more of the suggestion than its reason."""
     gate = asyncio.Semaphore(CONCURRENCY)
 
-    async def match(suggestion: Suggestion) -> MovieSummary | None:
+    async def match(suggestion: S) -> MovieSummary | None:
         async with gate:
             return await find_film(catalog, suggestion.title, suggestion.year, locale)
 
@@ -102,10 +112,10 @@ async def match_suggestions(
         raise failures[0]
     if failures:
         log.info("matched without %d suggestions TMDB failed on: %s", len(failures), failures[0])
-    picks: list[Pick] = []
+    pairs: list[tuple[S, MovieSummary]] = []
     seen: set[int] = set()
     for suggestion, film in zip(suggestions, found, strict=True):
         if isinstance(film, MovieSummary) and film.id not in seen:
             seen.add(film.id)
-            picks.append(Pick(film, suggestion.reason))
-    return picks
+            pairs.append((suggestion, film))
+    return pairs

@@ -22,10 +22,13 @@ USER_TABLES = (
     "imports",
     "import_rows",
     "trakt_links",
+    "movie_nights",
+    "night_votes",
 )
 # How each table names the user: its discord_id, or (rows of an import) through its import.
 WHERE = dict.fromkeys(USER_TABLES, "discord_id = $1") | {
-    "import_rows": "import_id IN (SELECT id FROM imports WHERE discord_id = $1)"
+    "import_rows": "import_id IN (SELECT id FROM imports WHERE discord_id = $1)",
+    "movie_nights": "host_id = $1",  # the nights they hosted (and the votes on them)
 }
 
 

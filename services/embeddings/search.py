@@ -89,9 +89,12 @@ class SimilarityService:
         self._limits = limits
         self._metrics = metrics
 
-    async def similar(self, discord_id: int, film: MovieDetails) -> SimilarFilms:
-        """The films nearest `film`; TMDB's recommendations when it cannot be embedded now."""
+    async def similar(self, discord_id: int, film: MovieDetails, *, ai: bool = True) -> SimilarFilms:
+        """The films nearest `film`; TMDB's recommendations when it cannot be embedded now, or
+        where AI may not be used (`ai`: a server turned AI commands off)."""
         exclude = (film.id, *await self._excluded(discord_id))
+        if not ai:
+            return await self._recommended(film, exclude, "AI commands are off in this server")
         try:
             space, vector = await self.embeddings.film_vector(film.id)
         except AIDisabled:

@@ -30,8 +30,9 @@ USER_CACHE_KEYS = ("ai:foryou:last:{id}",)
 README = """Everything Marquee keeps about you, as of {when}.
 
 marquee.json   every row about you, table by table (your plan, searches, watch history,
-               ratings and 👍/👎, watchlist, settings, taste profile, imports, messages owed
-               to you, and whether Trakt is connected: its tokens are secrets, never exported)
+               ratings and 👍/👎, watchlist, settings, taste profile, imports, movie nights
+               you hosted and your votes, messages owed to you, and whether Trakt is
+               connected: its tokens are secrets, never exported)
 watched.csv    your watch history     } in Letterboxd's columns (Date, Name, Year) plus tmdbID,
 ratings.csv    your ratings, in stars } so Letterboxd, Marquee and others can import them
 watchlist.csv  your watchlist         }
@@ -50,6 +51,8 @@ class MyData:
     taste_profile: bool
     trakt: bool
     imports: int
+    movie_nights: int  # hosted
+    votes: int  # in movie nights
     plan: str
     known: bool  # any row at all (a user Marquee has never stored has nothing to delete)
 
@@ -74,6 +77,8 @@ class MyDataService:
             taste_profile=bool(counts["taste_profiles"]),
             trakt=bool(counts["trakt_links"]),
             imports=counts["imports"],
+            movie_nights=counts["movie_nights"],
+            votes=counts["night_votes"],
             plan=(user or {}).get("tier", "free"),
             known=user is not None,
         )

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from services.catalog import MovieCatalog
 from services.errors import MarqueeError, NoServicesChosen
 from services.personal.settings import Preferences
+from services.tmdb.models import Provider
+from services.tmdb.reference import Locale
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -58,12 +60,19 @@ class MyServices:
         """Per film, the names of the user's services streaming it in their region (none: not
         there). A film TMDB cannot tell us about now is not in the answer; `strict`: TMDB failing
         for every film raises its error."""
+        found = await self.flatrate(movie_ids, prefs.locale, strict=strict)
+        return {i: tuple(p.name for p in providers if p.id in prefs.services) for i, providers in found.items()}
+
+    async def flatrate(
+        self, movie_ids: Sequence[int], locale: Locale, *, strict: bool = False
+    ) -> dict[int, tuple[Provider, ...]]:
+        """Per film, the services streaming it in the locale's region (as `streaming_on`)."""
         gate = asyncio.Semaphore(CONCURRENCY)
 
-        async def streams(movie_id: int) -> tuple[str, ...]:
+        async def streams(movie_id: int) -> tuple[Provider, ...]:
             async with gate:
-                film = await self._catalog.details(movie_id, locale=prefs.locale)
-            return tuple(p.name for p in film.in_region(prefs.region).providers.streams_on(prefs.services))
+                film = await self._catalog.details(movie_id, locale=locale)
+            return film.in_region(locale.region).providers.flatrate
 
         found = await asyncio.gather(*(streams(i) for i in movie_ids), return_exceptions=True)
         failures = [f for f in found if isinstance(f, BaseException)]
@@ -75,3 +84,16 @@ class MyServices:
         if failures:
             log.info("%d films TMDB could not tell us about: %s", len(failures), failures[0])
         return {i: names for i, names in zip(movie_ids, found, strict=True) if isinstance(names, tuple)}
+
+
+def whose(
+    providers: Sequence[Provider], services: Mapping[int, Sequence[int]]
+) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """The providers some of these people have (`services`: person -> their provider ids), each
+    with who has it: [("Netflix", (ana, bo))]."""
+    found = []
+    for provider in providers:
+        owners = tuple(person for person, theirs in services.items() if provider.id in theirs)
+        if owners:
+            found.append((provider.name, owners))
+    return tuple(found)

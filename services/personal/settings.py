@@ -44,18 +44,19 @@ class UserSettingsService:
         self._tmdb = tmdb
         self.defaults = defaults
 
-    async def get(self, discord_id: int) -> Preferences:
-        """The user's preferences; with the database away, the defaults (answers still come)."""
+    async def get(self, discord_id: int, defaults: Locale | None = None) -> Preferences:
+        """The user's preferences; what they have not chosen is `defaults` (their server's), else
+        the bot's. With the database away, the defaults (answers still come)."""
         try:
-            return await self.stored(discord_id)
+            return await self.stored(discord_id, defaults)
         except DatabaseUnavailable as exc:
             log.info("settings of %d unavailable, using the defaults: %s", discord_id, exc)
-            return self._with(None)
+            return self._with(None, defaults)
 
-    async def stored(self, discord_id: int) -> Preferences:
+    async def stored(self, discord_id: int, defaults: Locale | None = None) -> Preferences:
         """The user's preferences as stored (DatabaseUnavailable when they cannot be read)."""
         async with self._db.connection() as conn:
-            return self._with(await repo.get(conn, discord_id))
+            return self._with(await repo.get(conn, discord_id), defaults)
 
     async def save(
         self,
@@ -137,13 +138,14 @@ class UserSettingsService:
         wanted = fold(text.strip())
         return [t for t in translations if wanted in fold(t.label)][:limit]
 
-    def _with(self, stored: repo.StoredSettings | None) -> Preferences:
+    def _with(self, stored: repo.StoredSettings | None, defaults: Locale | None = None) -> Preferences:
+        defaults = defaults or self.defaults
         if stored is None:
-            return Preferences(self.defaults.region, self.defaults.language)
+            return Preferences(defaults.region, defaults.language)
         chosen = {name for name, value in (("region", stored.region), ("language", stored.language)) if value}
         return Preferences(
-            stored.region or self.defaults.region,
-            stored.language or self.defaults.language,
+            stored.region or defaults.region,
+            stored.language or defaults.language,
             stored.services,
             stored.spoilers,
             stored.alerts,

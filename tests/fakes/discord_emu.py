@@ -428,6 +428,7 @@ class DiscordEmulator:
         self.foreign_channel_id: int | None = None
         self.group_dms: dict[int, int] = {}  # user id -> a group DM channel id (user installs)
         self.edit_log: list[tuple[float, int]] = []  # (perf_counter, message id) of every message edit
+        self.pings: list[tuple[int, int]] = []  # (message id, user id): a user notified by a mention
         self.records: list[InteractionRecord] = []
         self._records_by_id: dict[int, InteractionRecord] = {}
         self._records_by_token: dict[str, InteractionRecord] = {}
@@ -993,6 +994,22 @@ class DiscordEmulator:
         if comp is None or comp["type"] not in SELECT_TYPES:
             raise LookupError(f"no select {custom_id!r} on message {msg['id']}")
         data = {"custom_id": custom_id, "component_type": comp["type"], "values": [str(v) for v in values]}
+        where, by_user = self._where_of(msg)
+        return await self._dispatch_interaction(
+            IT_COMPONENT,
+            data,
+            user=user,
+            guild=where in ("guild", "foreign_guild"),
+            message=msg,
+            where=where,
+            user_install=by_user,
+        )
+
+    async def forge_click(self, message: dict | int, custom_id: str, *, user: Any = None) -> InteractionRecord:
+        """What a modified client can send: a button interaction on a real message with any
+        ``custom_id`` (Discord does not check that the message has such a button)."""
+        msg = self.message(message["id"] if isinstance(message, dict) else message)
+        data = {"custom_id": custom_id, "component_type": 2}
         where, by_user = self._where_of(msg)
         return await self._dispatch_interaction(
             IT_COMPONENT,
@@ -1792,6 +1809,7 @@ class DiscordEmulator:
             self._edit_message(original, data, body["files"], mark_edited=False)
             extra = int(data.get("flags") or 0) & SETTABLE_FLAGS & ~FLAG_EPHEMERAL
             original["flags"] = (original["flags"] & FLAG_EPHEMERAL) | extra
+            self._ping(original, data)
             msg = original
         else:
             msg = self._new_message(
@@ -1827,6 +1845,8 @@ class DiscordEmulator:
         was_loading = bool(msg["flags"] & FLAG_LOADING)
         self._edit_message(msg, data, body["files"], mark_edited=not was_loading)
         msg["flags"] &= ~FLAG_LOADING
+        if was_loading:
+            self._ping(msg, data)
         rec._event("edit_original" if msg is rec.original else "edit_followup", msg, msg)
         return msg
 
@@ -1971,6 +1991,7 @@ class DiscordEmulator:
             msg["interaction_metadata"] = meta
         self._edit_message(msg, data, files, mark_edited=False)
         self.messages[mid] = msg
+        self._ping(msg, data)
         channel = self.channels.get(channel_id)
         if not flags & FLAG_EPHEMERAL:
             self.channel_log.setdefault(channel_id, []).append(msg)
@@ -2004,6 +2025,19 @@ class DiscordEmulator:
             msg["edited_timestamp"] = _now_iso()
             self.edit_log.append((time.perf_counter(), int(msg["id"])))
         return msg
+
+    def _ping(self, msg: dict, data: dict) -> None:
+        """Notify the users a message mentions as it appears (an edit notifies no one), as its
+        `allowed_mentions` permits: absent, every mention pings; else only `parse: ["users"]` or
+        the ids in `users`. Ephemeral messages notify no one."""
+        if msg["flags"] & FLAG_EPHEMERAL:
+            return
+        mentioned = [int(u["id"]) for u in msg["mentions"]]
+        allowed = data.get("allowed_mentions")
+        if allowed is not None and "users" not in (allowed.get("parse") or []):
+            listed = {int(u) for u in allowed.get("users") or []}
+            mentioned = [u for u in mentioned if u in listed]
+        self.pings += [(int(msg["id"]), user) for user in dict.fromkeys(mentioned)]
 
     def _attachments(self, msg: dict, listed: list[dict] | None, files: list[dict]) -> list[dict]:
         """Keep listed existing attachments (by id) and add uploaded files[n]."""

@@ -202,7 +202,14 @@ class FakeOpenAI(LoopbackServer):
     def _content(self, call: ChatCall, schema: Any) -> Any:
         data = _json(call.user)
         if isinstance(schema, dict) and "suggestions" in schema.get("properties", {}):
-            return {"suggestions": self._suggest(data)}
+            suggestions = self._suggest(data)
+            participants = data.get("participants")
+            if isinstance(participants, list) and participants:
+                # A movie night's: which participants (by number) each film suits.
+                n = len(participants)
+                for i, suggestion in enumerate(suggestions):
+                    suggestion["suits"] = sorted({1 + i % n, 1 + (i + 1) % n})
+            return {"suggestions": suggestions}
         return _fill(schema, schema, call.user)
 
     def _suggest(self, data: dict[str, Any]) -> list[dict[str, Any]]:

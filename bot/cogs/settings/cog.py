@@ -52,7 +52,7 @@ class Settings(commands.Cog):
         services = self.bot.services
         user = interaction.user.id
         if region is None and language is None and spoilers is None and alerts is None:
-            embed, view = await panel(services, user)
+            embed, view = await panel(interaction, user)
             await interaction.followup.send(embed=embed, view=view, ephemeral=True)
             return
         prefs = await services.user_settings.save(

@@ -11,6 +11,7 @@ import discord
 
 from bot import embeds
 from bot.components import MarqueeItem, reported, services_of
+from bot.where import server_of
 from services.errors import MarqueeError
 from services.personal.settings import Preferences
 from services.runtime import Services
@@ -39,8 +40,14 @@ async def language_label(services: Services, tag: str) -> str:
         return tag
 
 
-async def panel(services: Services, owner_id: int, page: int = 1) -> tuple[discord.Embed, discord.ui.View]:
-    prefs = await services.user_settings.stored(owner_id)
+async def panel(
+    interaction: discord.Interaction, owner_id: int, page: int = 1
+) -> tuple[discord.Embed, discord.ui.View]:
+    """The panel as it applies where it is opened: in a server with its own defaults, those
+    are the ones in use for what the user has not chosen."""
+    services = services_of(interaction)
+    server = server_of(interaction)
+    prefs = await services.user_settings.stored(owner_id, server.locale(services.user_settings.defaults))
     offered = await services.user_settings.services_in(prefs.region)
     pages = max(1, -(-len(offered) // PER_PAGE))
     page = min(max(1, page), pages)
@@ -48,7 +55,9 @@ async def panel(services: Services, owner_id: int, page: int = 1) -> tuple[disco
     mine = [names[i] for i in prefs.services if i in names]
 
     def default(name: str, text: str) -> str:
-        return text if name in prefs.chosen else f"{text} (default)"
+        if name in prefs.chosen:
+            return text
+        return f"{text} (this server's default)" if getattr(server, name) else f"{text} (default)"
 
     embed = discord.Embed(title="Your settings", colour=embeds.BRAND)
     region = embeds.md(await region_label(services, prefs.region), 200)
@@ -81,7 +90,7 @@ async def panel(services: Services, owner_id: int, page: int = 1) -> tuple[disco
 
 
 async def redraw(interaction: discord.Interaction, owner_id: int, page: int, saved: str | None = None) -> None:
-    embed, view = await panel(services_of(interaction), owner_id, page)
+    embed, view = await panel(interaction, owner_id, page)
     await interaction.edit_original_response(content=saved, embed=embed, view=view)
 
 

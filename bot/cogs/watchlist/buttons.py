@@ -10,6 +10,7 @@ import discord
 
 from bot.components import MarqueeItem, reported, services_of
 from bot.embeds import md
+from bot.where import preferences
 
 
 class WatchlistButton(
@@ -49,7 +50,7 @@ class WatchlistButton(
             )
             after = WatchlistButton(self.movie_id)
         else:
-            prefs = await services.user_settings.get(user)
+            prefs = await preferences(interaction)
             change = await watchlist.add(user, self.movie_id, prefs.region)
             name = md(change.film.label, 200)
             text = (

@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs.watchlist.view import WatchlistPageButton, WatchlistPick, WatchlistSort, watchlist_message
+from bot.where import preferences
 
 if TYPE_CHECKING:
     from bot.client import MarqueeBot
@@ -23,7 +24,7 @@ class Watchlist(commands.Cog):
     async def watchlist(self, interaction: discord.Interaction[MarqueeBot]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         services = self.bot.services
-        prefs = await services.user_settings.get(interaction.user.id)
+        prefs = await preferences(interaction)
         listed = await services.watchlist.page(interaction.user.id, prefs=prefs)
         embed, view = watchlist_message(listed, interaction.user.id)
         await interaction.followup.send(embed=embed, view=view, ephemeral=True)

@@ -11,6 +11,7 @@ import discord
 from bot import embeds
 from bot.card import send_own_card
 from bot.components import MarqueeItem, page_button, page_buttons, reported, services_of
+from bot.where import preferences
 from services.db.alerts import Undelivered
 from services.personal.alerts import STREAMING
 from services.watchlist import SORTS, WatchlistPage
@@ -66,7 +67,7 @@ def _undelivered(alert: Undelivered) -> str:
 async def show(interaction: discord.Interaction, owner_id: int, page: int, sort: str) -> None:
     """Edit the list in place (the interaction was deferred)."""
     services = services_of(interaction)
-    prefs = await services.user_settings.get(owner_id)
+    prefs = await preferences(interaction, owner_id)
     listed = await services.watchlist.page(owner_id, page, sort, prefs)
     embed, view = watchlist_message(listed, owner_id)
     await interaction.edit_original_response(embed=embed, view=view)

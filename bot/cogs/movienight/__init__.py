@@ -1,0 +1,1 @@
+"""/movienight: group picks with a live vote."""

@@ -700,6 +700,10 @@ class DiscordEmulator:
         mid = int(message["id"] if isinstance(message, dict) else message)
         return sum(1 for _, m in self.edit_log if m == mid)
 
+    def delete_message(self, message: Any) -> None:
+        """A member with Manage Messages deletes a message (the bot hears MESSAGE_DELETE)."""
+        self._delete_message(self.message(message["id"] if isinstance(message, dict) else message))
+
     def foreign_guild_channel(self) -> int:
         """A text channel of a server the bot is not in (made on first use): only a user install
         reaches it, and the bot cannot use REST on it (403 / 50001)."""

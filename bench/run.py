@@ -11,6 +11,7 @@
 - the AI benchmarks of bench/ai.py (/ask's latency split, LLM calls and tokens per command, and
   the single flight across two processes);
 - the Stripe webhook burst of bench/billing.py;
+- /movienight's LLM calls and the vote storm, bench/movienight.py;
 - vector search at 10k and 100k films and the embedding pipeline, bench/vectors.py.
 """
 
@@ -33,6 +34,7 @@ from bench.ai import ai_benchmarks
 from bench.billing import webhook_burst
 from bench.common import PrintedRows, ms, percentile
 from bench.imports import import_benchmarks
+from bench.movienight import movienight_benchmarks
 from bench.personal import personal_benchmarks
 from bench.vectors import vector_benchmarks
 from services.runtime import open_services
@@ -186,6 +188,7 @@ async def main() -> None:
     await webhook_burst(rows)
     await personal_benchmarks(rows)
     await import_benchmarks(rows)
+    await movienight_benchmarks(rows)
     await vector_benchmarks(rows)
 
 

@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from services.ai.llm import LLMPolicy
@@ -22,8 +23,10 @@ from services.db.pool import open_database
 from services.embedded import embedded_postgres, embedded_redis
 from services.runtime import Services, open_services
 from services.tmdb.client import RetryPolicy
+from services.web import serve_web
 from tests.fakes.discord_emu import DiscordEmulator
 from tests.fakes.openai import FakeOpenAI
+from tests.fakes.proxy import CuttableProxy
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.tmdb import FakeTMDB
 from tests.fakes.trakt import FakeTrakt
@@ -171,3 +174,51 @@ async def connected_bot(services: Services, emulator: Any) -> AsyncIterator[Any]
         await emulator.wait_ready()
         await emulator.wait_commands()
         yield instance
+
+
+# -------------------------------------------------------------- database and Redis the test can cut
+def _pg_target(dsn: str) -> dict[str, Any]:
+    parts = urlsplit(dsn)
+    host = parse_qs(parts.query).get("host", [parts.hostname or "127.0.0.1"])[0]
+    if host.startswith("/"):
+        return {"unix_path": f"{host}/.s.PGSQL.{parts.port or 5432}"}
+    return {"host": host, "port": parts.port or 5432}
+
+
+def _through(dsn: str, port: int) -> str:
+    parts = urlsplit(dsn)
+    auth = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+    return urlunsplit((parts.scheme, f"{auth}127.0.0.1:{port}", parts.path, "", ""))
+
+
+def _redis_target(url: str) -> dict[str, Any]:
+    parts = urlsplit(url)
+    return {"unix_path": parts.path} if parts.scheme == "unix" else {"host": parts.hostname, "port": parts.port}
+
+
+@pytest.fixture
+async def cut(settings: Settings, emulator: Any) -> AsyncIterator[dict[str, Any]]:
+    """The bot and web app running with PostgreSQL and Redis behind proxies the test can sever."""
+    assert settings.database_url and settings.redis_url
+    pg = await CuttableProxy(**_pg_target(settings.database_url.get_secret_value())).start()
+    redis = await CuttableProxy(**_redis_target(settings.redis_url.get_secret_value())).start()
+    proxied = settings.model_copy(
+        update={
+            "database_url": SecretStr(_through(settings.database_url.get_secret_value(), pg.port)),
+            "redis_url": SecretStr(f"redis://127.0.0.1:{redis.port}/0"),
+            "discord_api_base": emulator.api_base,
+            "web_port": 0,
+        }
+    )
+    async with (
+        open_services(proxied, tmdb_retry=TEST_RETRY, llm_policy=TEST_LLM) as services,
+        serve_web(services, "127.0.0.1", 0) as runner,
+    ):
+        host, port = runner.addresses[0][:2]
+        try:
+            async with connected_bot(services, emulator):
+                yield {"pg": pg, "redis": redis, "services": services, "health": f"http://{host}:{port}/health"}
+        finally:
+            pg.restore()
+    await pg.stop()
+    await redis.stop()

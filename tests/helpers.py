@@ -27,6 +27,8 @@ COMMAND_NAMES = {
     "help",
     "import",
     "mydata",
+    "movienight",
+    "server-settings",
 }
 
 

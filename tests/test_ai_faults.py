@@ -153,7 +153,7 @@ async def test_the_daily_quota_stops_free_users_but_not_cached_answers(
     refused = await answer(emulator, "ask", {"query": "silent summer"})
     assert is_ephemeral(refused)
     assert refused["content"].startswith(
-        "You've used today's 2 free AI requests (`/ask` and `/foryou`). They reset <t:"
+        "You've used today's 2 free AI requests (`/ask`, `/foryou` and `/movienight`). They reset <t:"
     )
     assert "/upgrade" not in refused["content"]  # billing is off: nothing to sell
     assert len(llm.completions()) == 2

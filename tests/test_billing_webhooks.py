@@ -125,8 +125,8 @@ async def test_any_order_of_a_lifecycle_ends_on_stripes_state(loop: Billing, str
 async def test_database_down_is_a_5xx_and_the_retry_applies_once(settings: Settings, stripe_api: FakeStripe) -> None:
     from pydantic import SecretStr
 
+    from tests.conftest import _pg_target, _through
     from tests.fakes.proxy import CuttableProxy
-    from tests.test_bot_faults import _pg_target, _through
 
     assert settings.database_url is not None
     pg = await CuttableProxy(**_pg_target(settings.database_url.get_secret_value())).start()

@@ -141,9 +141,10 @@ async def test_help_lists_commands_and_credits_tmdb(bot: Any, emulator: Any) -> 
     msg = await visible_answer(await emulator.invoke("help"))
     assert is_ephemeral(msg)
     names = [f["name"] for f in embed(msg)["fields"]]
-    assert names[:17] == [
-        *("/browse", "/movie", "/trailer", "/search", "/ask", "/foryou", "/similar", "/semantic", "/history"),
-        *("/watched", "/watchlist", "/settings", "/import letterboxd", "/mydata", "/upgrade", "/plan", "/help"),
+    assert names[:19] == [
+        *("/browse", "/movie", "/trailer", "/search", "/ask", "/foryou", "/movienight", "/similar", "/semantic"),
+        *("/history", "/watched", "/watchlist", "/settings", "/import letterboxd", "/mydata", "/server-settings"),
+        *("/upgrade", "/plan", "/help"),
     ]
     assert "**AI** ·" in field(msg, "/ask") and "**AI**" not in field(msg, "/search")
     assert "**AI** · Pro ·" in field(msg, "/semantic") and "**AI**" not in field(msg, "/similar")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import pairwise
 from typing import Any
 
 from services.db.feedback import DISLIKE
@@ -13,6 +14,8 @@ from tests.fakes.openai import FakeOpenAI
 from tests.fakes.tmdb import FakeTMDB
 from tests.helpers import answer, components, embed, eventually, is_ephemeral, label, until, visible_answer
 from tests.test_foryou_history import watch
+from tests.test_my_services import STREAMCO
+from tests.test_settings import choose
 
 NIGHT_LINE = re.compile(r"\*\*(\d)\.\*\* (.+?) — (\d+) votes?")
 
@@ -76,7 +79,8 @@ async def test_a_night_for_three_blends_their_tastes_and_leaves_out_what_they_wa
     assert [n for n, _, _ in shown] == [1, 2, 3, 4, 5] and all(v == 0 for _, _, v in shown)
     assert not {label(f) for f in insisted} & {name for _, name, _ in shown}
     assert "Not enough history yet, counted as neutral: Carol" in embed(msg)["description"]
-    assert "Suits: " in embed(msg)["description"]
+    suits = re.findall(r"Suits: (.+)", embed(msg)["description"])
+    assert {name for line in suits for name in line.split(", ")} == {"Alice", "Bob", "Carol"}
     # 1️⃣–5️⃣ and Close, numbers only.
     buttons = components(msg)
     assert [b.get("emoji", {}).get("name") for b in buttons[:5]] == ["1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣"]
@@ -193,7 +197,8 @@ async def test_forged_vote_ids_are_refused(bot: Any, emulator: Any, services: Se
     _, first = await start_night(emulator, {"member1": emulator.bob})
     _, second = await start_night(emulator, {"member1": emulator.bob})
     night_id = button(first, "1").split(":")[2]
-    for forged in (f"marquee:night:{night_id}:1", button(second, "4").replace(":4", ":5") + "0", "marquee:night:999999:2"):
+    too_far = button(second, "4").replace(":4", ":50")
+    for forged in (f"marquee:night:{night_id}:1", too_far, "marquee:night:999999:2"):
         rec = await emulator.forge_click(second, forged, user=emulator.bob)
         reply = await visible_answer(rec)
         assert is_ephemeral(reply) and "out of date" in reply["content"], reply
@@ -205,17 +210,18 @@ async def test_a_storm_of_votes_is_counted_once_each_with_coalesced_edits(
     bot: Any, emulator: Any, services: Services, llm: FakeOpenAI
 ) -> None:
     _, msg = await start_night(emulator, {"member1": emulator.bob})
-    voters = [emulator.add_member(f"voter{n}") for n in range(30)]
+    voters = [emulator.add_member(f"voter{n}") for n in range(51)]
     clicks = [await emulator.click(msg, button(msg, str(1 + n % 3)), user=v) for n, v in enumerate(voters)]
+    clicks += [await emulator.click(msg, button(msg, "4"), user=v) for v in voters[:6]]  # six change
     for rec in clicks:
         assert (await visible_answer(rec))["content"].startswith("Your vote: ")
-    await until(lambda: tally(emulator, msg)[:3] == [10, 10, 10], 10, "every vote shown")
+    await until(lambda: tally(emulator, msg)[:4] == [15, 15, 15, 6], 10, "every vote shown")
     times = [t for t, m in emulator.edit_log if m == int(msg["id"])]
     # At most one edit a second (the first at once), and fewer edits than votes.
     assert len(times) < len(voters)
-    assert all(b - a >= 0.9 for a, b in zip(times, times[1:], strict=False)), times
+    assert all(b - a >= 0.9 for a, b in pairwise(times)), times
     async with services.db.connection() as conn:
-        assert await conn.fetchval("SELECT count(*) FROM night_votes") == 30
+        assert await conn.fetchval("SELECT count(*) FROM night_votes") == 51
 
 
 async def test_movienight_is_not_offered_in_dms(bot: Any, emulator: Any) -> None:
@@ -238,3 +244,17 @@ async def test_tally_is_in_the_database_not_the_message(bot: Any, emulator: Any,
             return choice
 
     assert await eventually(stored) == 2
+
+
+async def test_only_their_services_keeps_what_streams_for_one_of_them_and_says_whose(
+    bot: Any, emulator: Any, services: Services, llm: FakeOpenAI, tmdb: FakeTMDB
+) -> None:
+    await choose(services, emulator.bob, "US", STREAMCO)  # StreamCo streams a third of the films in the US
+    on_streamco = [f for f in tmdb.films if (f["id"] - 1000) % 3 == 0][:4]
+    llm.include = [(f["title"], int(f["release_date"][:4])) for f in on_streamco]
+    _, msg = await start_night(emulator, {"member1": emulator.bob, "only_my_services": True})
+    shown = lines(msg)
+    assert 2 <= len(shown) <= 5 and {name for _, name, _ in shown} <= {
+        label(f) for f in tmdb.films if (f["id"] - 1000) % 3 == 0
+    }
+    assert embed(msg)["description"].count("Streams on StreamCo (Bob)") == len(shown)

@@ -11,7 +11,6 @@ from tests.conftest import connected_bot
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.tmdb import FakeTMDB
 from tests.helpers import answer, components, eventually, is_ephemeral, until
-from tests.test_bot_faults import cut  # noqa: F401  # the fixture
 from tests.test_movienight import button, lines, start_night, tally, vote
 
 EDIT = r"/channels/\d+/messages/\d+"

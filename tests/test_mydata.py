@@ -22,13 +22,16 @@ from tests.fakes.tmdb import FakeTMDB
 from tests.helpers import answer, component, embed, is_ephemeral, visible_answer
 from tests.test_billing import upgrade
 from tests.test_imports import imported
+from tests.test_movienight import start_night, vote
 
 
 async def everything(services: Services, user: dict[str, Any]) -> dict[str, int]:
     uid = int(user["id"])
     async with services.db.connection() as conn:
         counts = {
-            t: await conn.fetchval(f"SELECT count(*) FROM {t} WHERE discord_id = $1", uid)
+            t: await conn.fetchval(
+                f"SELECT count(*) FROM {t} WHERE {'host_id' if t == 'movie_nights' else 'discord_id'} = $1", uid
+            )
             for t in USER_TABLES
             if t != "import_rows"
         }
@@ -52,6 +55,10 @@ async def a_user_with_data(emulator: Any, services: Services, tmdb: FakeTMDB, us
     await services.user_settings.save(int(user["id"]), region="GB", alerts=True)
     await answer(emulator, "search", {"query": "orbit"}, user=user)
     await answer(emulator, "foryou", user=user)
+    # A movie night they host, and their vote in it.
+    other = emulator.bob if user is emulator.alice else emulator.alice
+    _, night = await start_night(emulator, {"member1": other}, user=user)
+    await vote(emulator, night, 1, user)
 
 
 async def test_the_download_holds_what_the_database_holds_and_imports_back(
@@ -63,6 +70,7 @@ async def test_the_download_holds_what_the_database_holds_and_imports_back(
     text = embed(msg)["description"]
     assert "Searches: **1**" in text and "Watched films: **2**" in text and "Watchlist: **1**" in text, text
     assert "Taste profile: **yes**" in text and "Plan: **Free**" in text, text
+    assert "Movie nights hosted: **1** · votes: **1**" in text, text
 
     got = await emulator.click(msg, component(msg, "marquee:mydata:download:")["custom_id"])
     shown = await visible_answer(got)

@@ -8,11 +8,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from services.runtime import Services, open_services
-from tests import test_bot_faults
 from tests.fakes.tmdb import FakeTMDB
 from tests.helpers import answer, component, components, embed, field, is_ephemeral, label, visible_answer
-
-cut = test_bot_faults.cut  # the fixture: PostgreSQL and Redis behind proxies the test cuts
 
 
 async def settings_row(services: Services, user: dict[str, Any]) -> dict[str, Any] | None:

@@ -19,7 +19,6 @@ class HelpLine(NamedTuple):
     name: str
     text: str
     example: str = ""  # its options, as typed after the command
-    ai: bool = False  # needs OPENAI_API_KEY
     pro: bool = False  # behind the Pro gate (open to everyone with billing off)
 
 
@@ -34,17 +33,15 @@ HELP_LINES = (
         "ask",
         "Describe what you feel like watching, in plain words; AI finds real films.",
         "query: a heist film with a twist, not too long",
-        ai=True,
     ),
-    HelpLine("foryou", "Picks made from your searches and watched films; never one you've seen.", ai=True),
+    HelpLine("foryou", "Picks made from your searches and watched films; never one you've seen."),
     HelpLine(
         "movienight",
         "Films for a group, picked from everyone's taste, with a live vote (in servers).",
         "member1: @ana member2: @bo duration: 20",
-        ai=True,
     ),
     HelpLine("similar", "Films like one you love, nearest by meaning.", "title: Arrival"),
-    HelpLine("semantic", "Search the catalogue by meaning.", "query: films about obsession", ai=True, pro=True),
+    HelpLine("semantic", "Search the catalogue by meaning.", "query: films about obsession", pro=True),
     HelpLine("history", "Your last 10 searches; a button runs any of them again."),
     HelpLine("watched", "Mark a film as watched; without a title, your watch history.", "title: Parasite"),
     HelpLine("watchlist", "Films you mean to watch, to sort and open; add one with + Watchlist on any card."),
@@ -76,6 +73,12 @@ def mention(bot: MarqueeBot, name: str) -> str:
     return f"</{name}:{command_id}>" if command_id else f"/{name}"
 
 
+def is_ai(bot: MarqueeBot, name: str) -> bool:
+    """Whether the command needs the AI (marked where it is declared: `extras={"ai": True}`)."""
+    command = bot.tree.get_command(name.split()[0])
+    return command is not None and bool(command.extras.get("ai"))
+
+
 class Meta(commands.Cog):
     def __init__(self, bot: MarqueeBot) -> None:
         self.bot = bot
@@ -94,7 +97,7 @@ class Meta(commands.Cog):
             value = f"{line.text}\ne.g. `/{line.name} {line.example}`" if line.example else line.text
             if line.pro:
                 value = f"Pro · {value}"
-            if line.ai:
+            if is_ai(self.bot, line.name):
                 off = "" if ai_on and here else " (off on this bot)" if not ai_on else " (off here)"
                 value = f"**AI{off}** · {value}"
             embed.add_field(name=f"/{line.name}", value=f"{mention(self.bot, line.name)} · {value}", inline=False)

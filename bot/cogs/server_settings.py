@@ -27,8 +27,8 @@ class ServerSettingsCog(commands.Cog, name="ServerSettings"):
     @app_commands.command(
         name="server-settings", description="This server's defaults: region, language, AI commands, public answers"
     )
-    @app_commands.guild_only()
-    @app_commands.guild_install()
+    @app_commands.allowed_contexts(guilds=True, dms=False, private_channels=False)
+    @app_commands.allowed_installs(guilds=True, users=False)
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.describe(
         region="The region for members who have not chosen their own",

@@ -51,8 +51,8 @@ class MovieNight(commands.Cog):
         description="Films for a group movie night, picked from everyone's taste, with a live vote",
         extras={"ai": True},
     )
-    @app_commands.guild_only()
-    @app_commands.guild_install()
+    @app_commands.allowed_contexts(guilds=True, dms=False, private_channels=False)
+    @app_commands.allowed_installs(guilds=True, users=False)
     @app_commands.describe(
         member1="Who watches with you",
         member2="Who else watches",

@@ -21,13 +21,13 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from bench.common import Rows, ms, p99
+from bench.common import Rows, bot_settings, ms, p99
 from bot.cogs.ask import answer_embed, answer_view
 from services.ai.matching import match_suggestions
 from services.ai.schemas import Suggestion
 from services.embedded import embedded_postgres, embedded_redis
 from services.runtime import Services, open_services
-from tests.conftest import TEST_RETRY, connected_bot, make_settings
+from tests.conftest import TEST_RETRY, connected_bot
 from tests.fakes.discord_emu import DiscordEmulator
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.tmdb import NOUNS, WORDS, FakeTMDB
@@ -198,15 +198,7 @@ async def two_process_flight(rows: Rows, llm: FakeOpenAI, tmdb: FakeTMDB, data_d
 async def ai_benchmarks(rows: Rows) -> None:
     with tempfile.TemporaryDirectory(prefix="marquee-bench-ai-") as tmp:
         async with FakeTMDB() as tmdb, FakeOpenAI(tmdb) as llm, DiscordEmulator() as emu:
-            settings = make_settings(
-                tmdb_token=tmdb.token,
-                tmdb_api_base=tmdb.base_url,
-                openai_api_key=llm.api_key,
-                openai_base_url=llm.base_url,
-                marquee_data_dir=Path(tmp) / "data",
-                discord_token="emulator-token",
-                ai_daily_free_quota=0,
-            )
+            settings = bot_settings(tmdb, llm, Path(tmp) / "data")
             async with open_services(settings, tmdb_retry=TEST_RETRY) as services:
                 async with connected_bot(services, emu):
                     await ask_latency(rows, services, emu, tmdb, llm)

@@ -8,6 +8,7 @@ from pathlib import Path
 from services.config import Settings
 from services.embedded import embedded_postgres, embedded_redis
 from tests.conftest import make_settings
+from tests.fakes.openai import FakeOpenAI
 from tests.fakes.tmdb import FakeTMDB
 
 Rows = list[tuple[str, str]]
@@ -24,6 +25,20 @@ async def embedded_settings(stack: AsyncExitStack, data_dir: Path, tmdb: FakeTMD
         database_url=dsn,
         redis_url=redis_url,
         marquee_data_dir=data_dir,
+    )
+
+
+def bot_settings(tmdb: FakeTMDB, llm: FakeOpenAI, data_dir: Path) -> Settings:
+    """The bot against the fake TMDB and OpenAI and the emulator, on embedded stores in
+    `data_dir`, with no daily AI quota (a benchmark asks as much as it needs)."""
+    return make_settings(
+        tmdb_token=tmdb.token,
+        tmdb_api_base=tmdb.base_url,
+        openai_api_key=llm.api_key,
+        openai_base_url=llm.base_url,
+        marquee_data_dir=data_dir,
+        discord_token="emulator-token",
+        ai_daily_free_quota=0,
     )
 
 

@@ -22,9 +22,9 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from bench.common import Rows, ms, p99
+from bench.common import Rows, bot_settings, ms, p99
 from services.runtime import Services, open_services
-from tests.conftest import TEST_RETRY, connected_bot, make_settings
+from tests.conftest import TEST_RETRY, connected_bot
 from tests.fakes.discord_emu import DiscordEmulator
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.tmdb import FakeTMDB
@@ -109,15 +109,7 @@ async def vote_storm(rows: Rows, services: Services, emu: Any) -> None:
 async def movienight_benchmarks(rows: Rows) -> None:
     with tempfile.TemporaryDirectory(prefix="marquee-bench-night-") as tmp:
         async with FakeTMDB() as tmdb, FakeOpenAI(tmdb) as llm, DiscordEmulator() as emu:
-            settings = make_settings(
-                tmdb_token=tmdb.token,
-                tmdb_api_base=tmdb.base_url,
-                openai_api_key=llm.api_key,
-                openai_base_url=llm.base_url,
-                marquee_data_dir=Path(tmp) / "data",
-                discord_token="emulator-token",
-                ai_daily_free_quota=0,
-            )
+            settings = bot_settings(tmdb, llm, Path(tmp) / "data")
             async with open_services(settings, tmdb_retry=TEST_RETRY) as services, connected_bot(services, emu):
                 await llm_calls(rows, services, emu, llm, tmdb)
                 await vote_storm(rows, services, emu)

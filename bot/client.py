@@ -52,7 +52,7 @@ discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
 
-def on_message(message: discord.Message | None, custom_id: str) -> bool:
+def carries(message: discord.Message | None, custom_id: str) -> bool:
     """Whether the message carries a component with this custom id."""
     if message is None:
         return False
@@ -156,7 +156,7 @@ class MarqueeBot(commands.AutoShardedBot):
         if not custom_id.startswith("marquee:"):
             return
         known = any(t.fullmatch(custom_id) for t in self._templates)
-        if not known or not on_message(interaction.message, custom_id):
+        if not known or not carries(interaction.message, custom_id):
             select = data.get("component_type") != discord.ComponentType.button.value
             await report_error(interaction, OutOfDate("menu" if select else "button"))
 

@@ -44,7 +44,7 @@ class Movies(commands.Cog):
         self, interaction: discord.Interaction[MarqueeBot], title: app_commands.Range[str, 1, 200]
     ) -> None:
         await interaction.response.defer(thinking=True, ephemeral=answers_privately(interaction))
-        film = (await self.bot.services.catalog.resolve(title, (await preferences(interaction)).locale)).film
+        film = (await self.bot.services.catalog.resolve(title)).film
         trailer = film.trailer
         if trailer is None or trailer.url is None:
             raise NoTrailer(film.summary.label)

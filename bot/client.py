@@ -17,9 +17,10 @@ from bot.card import CARD_ITEMS
 from bot.cogs.movienight.live import NightShows
 from bot.errors import report_error
 from bot.inflight import InFlight
+from bot.shards import IdentifyQueue, plan_shards
 from bot.tree import MarqueeTree
 from services.config import Settings
-from services.db.state import get_state, set_state
+from services.db.state import advisory_lock, get_state, set_state
 from services.errors import MarqueeError, OutOfDate
 from services.runtime import Services
 
@@ -60,6 +61,10 @@ def carries(message: discord.Message | None, custom_id: str) -> bool:
     return any(getattr(item, "custom_id", None) == custom_id for item in view.walk_children())
 
 
+def describe_ids(ids: list[int]) -> str:
+    return ", ".join(map(str, ids)) if len(ids) <= 8 else f"{ids[0]}…{ids[-1]} ({len(ids)})"
+
+
 class MarqueeBot(commands.AutoShardedBot):
     """Sharded by default: one process runs every shard it is given (SHARD_COUNT / SHARD_IDS)."""
 
@@ -82,8 +87,7 @@ class MarqueeBot(commands.AutoShardedBot):
             # and servers without the bot (there, answers are ephemeral: bot/where.py).
             allowed_installs=app_commands.AppInstallationType(guild=True, user=True),
             allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True),
-            shard_count=settings.shard_count,
-            shard_ids=settings.shard_ids,  # type: ignore[arg-type]  # None is its default
+            # Which shards, and how many in all, is decided in setup_hook (bot/shards.py).
             # Nothing here waits on the guild cache; no need to hold on_ready back 2 s for it.
             guild_ready_timeout=0.5,
         )
@@ -91,6 +95,7 @@ class MarqueeBot(commands.AutoShardedBot):
         self.synced_commands: bool | None = None  # None until setup_hook decided
         self.command_ids: dict[str, int] = {}  # for clickable </name:id> mentions
         self.inflight = InFlight()
+        self.identify: IdentifyQueue | None = None  # set in setup_hook
         self.nights = NightShows(self)
         self._templates: list[re.Pattern[str]] = []  # every DynamicItem's custom id pattern
 
@@ -99,33 +104,46 @@ class MarqueeBot(commands.AutoShardedBot):
         return self.services.settings
 
     async def setup_hook(self) -> None:
+        recommended, url, limits = await self.http.get_bot_gateway()
         if self.settings.discord_api_base:
-            # AutoShardedBot asks GET /gateway/bot; a single-shard connect may dial the default.
-            _, url, _ = await self.http.get_bot_gateway()
+            # With its shards given, AutoShardedBot dials the default gateway: this one's.
             discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        plan = await plan_shards(self.settings, self.services.redis, recommended)
+        self.shard_count, self.shard_ids = plan.count, plan.ids
+        self.identify = IdentifyQueue(self.services.redis, int(limits.get("max_concurrency", 1)))
+        log.info("running shards %s of %d (%s)", describe_ids(plan.ids), plan.count, plan.process)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(*CARD_ITEMS)
         self.synced_commands = await self.sync_commands_if_changed()
 
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait for this shard's turn in the IDENTIFY queue every process shares."""
+        if self.identify is None:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        await self.identify.wait_turn(shard_id or 0, initial=initial)
+
     async def sync_commands_if_changed(self) -> bool:
-        """Sync the tree only when its definition changed since the last sync (hash in the db)."""
+        """Sync the tree only when its definition changed since the last sync (hash in the db).
+        Under a lock: of N processes starting at once, one syncs and the others find it done."""
         guild = discord.Object(self.settings.discord_guild_id) if self.settings.discord_guild_id else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
         payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         key = f"command_tree:{self.application_id}:{guild.id if guild else 'global'}"
-        async with self.services.db.connection() as conn:
+        async with self.services.db.connection() as conn, advisory_lock(conn, key):
             unchanged = await get_state(conn, key) == digest
-        if unchanged:
-            log.info("application commands unchanged; not syncing")
-            synced = await self.tree.fetch_commands(guild=guild)
-        else:
-            synced = await self.tree.sync(guild=guild)
-            async with self.services.db.transaction() as conn:
+            if unchanged:
+                log.info("application commands unchanged; not syncing")
+                synced = await self.tree.fetch_commands(guild=guild)
+            else:
+                synced = await self.tree.sync(guild=guild)
                 await set_state(conn, key, digest)
-            log.info("synced %d application commands %s", len(synced), f"to guild {guild.id}" if guild else "globally")
+                log.info(
+                    "synced %d application commands %s", len(synced), f"to guild {guild.id}" if guild else "globally"
+                )
         self.command_ids = {command.name: command.id for command in synced}
         return not unchanged
 

@@ -33,8 +33,10 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     discord_api_base: str | None = None
     discord_guild_id: int | None = None
-    shard_count: int | None = None
+    shard_count: int | None = Field(default=None, ge=1)
     shard_ids: list[int] | None = None
+    shard_processes: int | None = Field(default=None, ge=1)  # bot processes sharing the shards
+    shard_process_index: int | None = Field(default=None, ge=0)  # this one's, 0-based
 
     tmdb_token: SecretStr | None = None
     tmdb_api_base: str = "https://api.themoviedb.org/3"
@@ -72,6 +74,8 @@ class Settings(BaseSettings):
     @field_validator(
         "discord_guild_id",
         "shard_count",
+        "shard_processes",
+        "shard_process_index",
         "openai_base_url",
         "stripe_api_base",
         "ai_daily_token_budget",

@@ -39,12 +39,14 @@ FUNCTIONS: list[Any] = [
     # One run embeds everything queued (a catalogue sync's worth too), hence the long timeout.
     func(embed_pending, keep_result=0, max_tries=EMBED_TRIES + 1, timeout=6 * 3600),
     embed_sweep,
-    # A sweep of many films at TMDB's pace takes minutes; a kill half-way repeats nothing.
-    func(alerts_sweep, timeout=3 * 3600, keep_result=0),
+    # A sweep of many films at TMDB's pace takes minutes; a kill half-way repeats nothing. Timed
+    # jobs keep their result a while: a second worker enqueueing the same due time after the
+    # first run ended is refused by its job id (see README, "every timed job once").
+    func(alerts_sweep, timeout=3 * 3600, keep_result=3600),
     # Tens of thousands of films at TMDB's pace; a stopped run resumes where it was.
     func(run_import, timeout=3 * 3600, keep_result=0, max_tries=IMPORT_TRIES + 1),
     import_sweep,
-    func(trakt_sync, timeout=3600, keep_result=0),
+    func(trakt_sync, timeout=3600, keep_result=3600),
 ]
 RESTART_DELAY_MAX = 30.0
 

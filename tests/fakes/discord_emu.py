@@ -43,6 +43,7 @@ from aiohttp import BodyPartReader, WSMsgType, web
 __all__ = ["ApiError", "DiscordEmulator", "InteractionRecord", "RequestLog"]
 
 API_PREFIX = "/api/v10"
+IDENTIFY_INTERVAL = 5.0  # seconds between two IDENTIFYs of one bucket (Discord's session start limit)
 DISCORD_EPOCH_MS = 1420070400000
 
 # Gateway opcodes.
@@ -357,6 +358,9 @@ class DiscordEmulator:
         announce_messages: bool = True,
         user_install: bool = False,
         upload_limit: int = UPLOAD_LIMIT,
+        recommended_shards: int = 1,
+        max_concurrency: int = 1,
+        identify_interval: float = IDENTIFY_INTERVAL,
     ) -> None:
         self.host, self.port = host, port
         self.ack_deadline = ack_deadline
@@ -367,6 +371,9 @@ class DiscordEmulator:
         self.announce_messages = announce_messages  # dispatch MESSAGE_CREATE for messages sent
         self.user_install = user_install  # "User Install" enabled in the developer portal
         self.upload_limit = upload_limit  # bytes per file the bot may upload (413/40005 beyond)
+        self.recommended_shards = recommended_shards  # GET /gateway/bot's "shards"
+        self.max_concurrency = max_concurrency  # IDENTIFYs allowed per interval, one per bucket
+        self.identify_interval = identify_interval  # Discord's 5 seconds
         self.ids = _Snowflakes()
         self.session: _Session | None = None  # the current gateway session
 
@@ -441,6 +448,14 @@ class DiscordEmulator:
         self.sessions: dict[str, _Session] = {}
         self.connections: list[_Connection] = []
         self.identify_count = 0
+        # Sharding: the latest session of each shard id, every IDENTIFY accepted (time, shard id,
+        # shard count) and refused for coming too soon in its bucket (time, shard id), and each
+        # bucket's last IDENTIFY (bucket = shard_id % max_concurrency).
+        self.shard_sessions: dict[int, _Session] = {}
+        self.identify_log: list[tuple[float, int, int]] = []
+        self.identify_refused: list[tuple[float, int]] = []
+        self._last_identify: dict[int, float] = {}
+        self.extra_guilds: dict[int, dict[str, Any]] = {}  # more servers the bot is in: id -> name, channel
         self.resume_count = 0
 
         self._ready = asyncio.Event()
@@ -863,6 +878,7 @@ class DiscordEmulator:
         locale: str = "en-US",
         where: str | None = None,
         user_install: bool = False,
+        guild_id: int | None = None,
     ) -> InteractionRecord:
         """Dispatch a slash command (INTERACTION_CREATE type 2) and return its record.
 
@@ -887,7 +903,14 @@ class DiscordEmulator:
         if cmd.get("guild_id"):
             data["guild_id"] = cmd["guild_id"]
         return await self._dispatch_interaction(
-            IT_COMMAND, data, user=user, guild=in_guild, locale=locale, where=where, user_install=user_install
+            IT_COMMAND,
+            data,
+            user=user,
+            guild=in_guild,
+            locale=locale,
+            where=where,
+            user_install=user_install,
+            guild_id=guild_id,
         )
 
     def _check_usable(self, cmd: dict, user: Any, where: str, user_install: bool) -> None:
@@ -977,7 +1000,7 @@ class DiscordEmulator:
             return "private_channel", True
         if channel["type"] == 1:
             return "dm", str(INSTALL_USER) in owners
-        if channel.get("guild_id") and int(channel["guild_id"]) != self.guild_id:
+        if channel.get("guild_id") and int(channel["guild_id"]) not in (self.guild_id, *self.extra_guilds):
             return "foreign_guild", True
         return "guild", str(INSTALL_USER) in owners
 
@@ -1057,6 +1080,20 @@ class DiscordEmulator:
         session = self._require_session()
         self._ready.clear()
         await session.conn.send({"op": OP_RECONNECT, "d": None, "s": None, "t": None})  # type: ignore[union-attr]
+
+    def _session_for(self, guild_id: int | None) -> _Session:
+        """The session of the shard Discord would send a server's events to (shard 0 without one)."""
+        if not self.shard_sessions:
+            return self._require_session()
+        count = next(iter(self.shard_sessions.values())).shard[1]
+        shard = shard_of(guild_id, count) if guild_id else 0
+        session = self.shard_sessions.get(shard)
+        if session is None:
+            raise RuntimeError(f"no bot has identified as shard {shard} of {count}")
+        return session
+
+    def _channel_of(self, guild_id: int) -> int:
+        return self.channel_id if guild_id == self.guild_id else int(self.extra_guilds[guild_id]["channel_id"])
 
     def _require_session(self) -> _Session:
         if self.session is None or self.session.conn is None:
@@ -1176,8 +1213,8 @@ class DiscordEmulator:
         locale: str = "en-US",
         where: str | None = None,
         user_install: bool = False,
+        guild_id: int | None = None,
     ) -> InteractionRecord:
-        session = self._require_session()
         u = self.user(user)
         uid = int(u["id"])
         iid = self.ids.next()
@@ -1199,12 +1236,15 @@ class DiscordEmulator:
         if where == "guild":
             if uid not in self.members:
                 raise LookupError(f"{u['username']} is not a member of the guild")
-            channel_id = int(message["channel_id"]) if message else self.channel_id
+            if message:
+                guild_id = int(self.channels[int(message["channel_id"])]["guild_id"])
+            guild_id = guild_id or self.guild_id
+            channel_id = int(message["channel_id"]) if message else self._channel_of(guild_id)
             perms = str(self.permissions_of(uid))
-            owners = {"0": str(self.guild_id), **({"1": str(uid)} if by_user else {})}
+            owners = {"0": str(guild_id), **({"1": str(uid)} if by_user else {})}
             payload.update(
-                guild_id=str(self.guild_id),
-                guild={"id": str(self.guild_id), "locale": "en-US", "features": []},
+                guild_id=str(guild_id),
+                guild={"id": str(guild_id), "locale": "en-US", "features": []},
                 guild_locale="en-US",
                 channel_id=str(channel_id),
                 channel={**self.channels[channel_id], "permissions": perms},
@@ -1263,6 +1303,9 @@ class DiscordEmulator:
             )
         if message is not None:
             payload["message"] = copy.deepcopy(message)
+        # Interactions reach the shard of their server ((guild_id >> 22) % shards), and shard 0
+        # when there is none (DMs, group DMs).
+        session = self._session_for(int(payload["guild_id"]) if payload.get("guild_id") else None)
         rec = InteractionRecord(self, payload, message_id=int(message["id"]) if message else None)
         rec.where, rec.user_install = where, user_install
         self.records.append(rec)
@@ -1319,15 +1362,33 @@ class DiscordEmulator:
         if session.intents & PRIVILEGED_INTENTS & ~self.allowed_intents:
             await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
+        shard_id, shard_count = session.shard
+        if not 0 <= shard_id < shard_count:
+            await conn.ws.close(code=4010, message=b"Invalid shard.")
+            return
+        # Discord's session start limit: one IDENTIFY per bucket (shard_id % max_concurrency)
+        # every 5 seconds; one too soon gets INVALID_SESSION (d: false) and must identify again.
+        now = time.monotonic()
+        bucket = shard_id % self.max_concurrency
+        last = self._last_identify.get(bucket)
+        if last is not None and now - last < self.identify_interval:
+            self.identify_refused.append((now, shard_id))
+            await conn.send({"op": OP_INVALID_SESSION, "d": False, "s": None, "t": None})
+            return
+        self._last_identify[bucket] = now
+        self.identify_log.append((now, shard_id, shard_count))
         self.identify_count += 1
         self.sessions[session.id] = session
         session.conn, conn.session = conn, session
+        self.shard_sessions[shard_id] = session
         # Discord routes a guild to shard (guild_id >> 22) % num_shards; DMs go to shard 0.
-        owns_guild = (self.guild_id >> 22) % session.shard[1] == session.shard[0]
+        owns_guild = shard_of(self.guild_id, shard_count) == shard_id
+        owned = [g for g in self.extra_guilds if shard_of(g, shard_count) == shard_id]
+        listed = ([self.guild_id] if owns_guild else []) + owned
         ready = {
             "v": 10,
             "user": self._me(),
-            "guilds": [{"id": str(self.guild_id), "unavailable": True}] if owns_guild else [],
+            "guilds": [{"id": str(g), "unavailable": True} for g in listed],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self.gateway_url,
@@ -1343,6 +1404,9 @@ class DiscordEmulator:
         if "shard" in d:
             ready["shard"] = session.shard
         await self._dispatch("READY", ready, session)
+        if session.intents & INTENT_GUILDS:
+            for guild_id in owned:
+                await self._dispatch("GUILD_CREATE", self._extra_guild_create(guild_id, session.intents), session)
         if owns_guild:
             if session.intents & INTENT_GUILDS:
                 await self._dispatch("GUILD_CREATE", self._guild_create(session.intents), session)
@@ -1436,6 +1500,61 @@ class DiscordEmulator:
             "premium_progress_bar_enabled": False,
             "incidents_data": None,
         }
+
+    def add_guild(self, name: str | None = None, *, shard: tuple[int, int] | None = None) -> int:
+        """Another server the bot is in (every member of the first is a member; one text channel);
+        `shard` (shard id, shard count): an id Discord routes to that shard. Added while the bot
+        is connected, its shard hears GUILD_CREATE (the bot joined it)."""
+        ms = self.ids.next() >> 22
+        if shard is not None:
+            ms += (shard[0] - ms) % shard[1]
+        guild_id = (ms << 22) | secrets.randbits(22)
+        channel_id = self.ids.next()
+        self.channels[channel_id] = {
+            **self.channels[self.channel_id],
+            "id": str(channel_id),
+            "guild_id": str(guild_id),
+            "last_message_id": None,
+        }
+        self.extra_guilds[guild_id] = {"name": name or f"Server {len(self.extra_guilds) + 2}", "channel_id": channel_id}
+        if self.shard_sessions:
+            count = next(iter(self.shard_sessions.values())).shard[1]
+            session = self.shard_sessions.get(shard_of(guild_id, count))
+            if session is not None and session.conn is not None:
+                self._spawn(
+                    self._dispatch("GUILD_CREATE", self._extra_guild_create(guild_id, session.intents), session)
+                )
+        return guild_id
+
+    def guild_channel(self, guild_id: int) -> int:
+        """A server's text channel (the first server's `channel_id` for it)."""
+        return self._channel_of(guild_id)
+
+    async def wait_shards(self, shard_ids: Iterable[int], timeout: float = 60.0) -> None:
+        """Until each of these shards has a connected session (READY sent)."""
+        wanted = set(shard_ids)
+        deadline = time.monotonic() + timeout
+        while not all(
+            (s := self.shard_sessions.get(i)) is not None and s.conn is not None and s.seq > 0 for i in wanted
+        ):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"shards {sorted(wanted)} not all connected: {sorted(self.shard_sessions)}")
+            await asyncio.sleep(0.02)
+
+    def _extra_guild(self, guild_id: int) -> dict:
+        extra = self.extra_guilds[guild_id]
+        return {
+            **self._guild(),
+            "id": str(guild_id),
+            "name": extra["name"],
+            "system_channel_id": str(extra["channel_id"]),
+        }
+
+    def _extra_guild_create(self, guild_id: int, intents: int) -> dict:
+        created = self._guild_create(intents)
+        channel = self.channels[int(self.extra_guilds[guild_id]["channel_id"])]
+        roles = [{**r, "id": str(guild_id)} if int(r["id"]) == self.guild_id else r for r in created["roles"]]
+        return {**created, **self._extra_guild(guild_id), "roles": roles, "channels": [channel]}
 
     def _guild_create(self, intents: int) -> dict:
         # Without GUILD_PRESENCES, Discord lists only the bot (and voice users) here; bots with
@@ -1598,8 +1717,13 @@ class DiscordEmulator:
     def _get_gateway_bot(self, request: web.Request, body: dict) -> dict:
         return {
             "url": self.gateway_url,
-            "shards": 1,
-            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1},
+            "shards": self.recommended_shards,
+            "session_start_limit": {
+                "total": 1000,
+                "remaining": 999,
+                "reset_after": 14_400_000,
+                "max_concurrency": self.max_concurrency,
+            },
         }
 
     def _get_gateway_plain(self, request: web.Request, body: dict) -> dict:
@@ -1916,6 +2040,8 @@ class DiscordEmulator:
     def _get_guild(self, request: web.Request, body: dict) -> dict:
         if self.foreign_guild_id is not None and int(body["guild_id"]) == self.foreign_guild_id:
             raise ApiError(403, 50001, "Missing Access")
+        if int(body["guild_id"]) in self.extra_guilds:
+            return self._extra_guild(int(body["guild_id"]))
         if int(body["guild_id"]) != self.guild_id:
             raise ApiError(404, 10004, "Unknown Guild")
         return self._guild()
@@ -2094,10 +2220,14 @@ class DiscordEmulator:
 
     def _announce(self, msg: dict) -> None:
         """Dispatch MESSAGE_CREATE for a message the bot sent, as Discord does (intents permitting)."""
-        session = self.session
+        ref = self._guild_ref(int(msg["channel_id"]))
+        try:
+            session: _Session | None = self._session_for(int(ref["guild_id"]) if ref else None)
+        except RuntimeError:
+            session = None
         if not self.announce_messages or session is None or int(msg["channel_id"]) in self.no_access:
             return
-        in_guild = bool(self._guild_ref(int(msg["channel_id"])))
+        in_guild = bool(ref)
         if not session.intents & (INTENT_GUILD_MESSAGES if in_guild else INTENT_DIRECT_MESSAGES):
             return
         event = {**msg, **self._guild_ref(int(msg["channel_id"]))}
@@ -2313,3 +2443,8 @@ def _validate_options(options: list[dict], path: str) -> None:
                 "APPLICATION_COMMAND_OPTION_CHOICES_AUTOCOMPLETE",
                 "Autocomplete cannot be used with choices.",
             )
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard Discord sends a server's events and interactions to."""
+    return (guild_id >> 22) % shard_count

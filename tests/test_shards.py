@@ -18,10 +18,12 @@ import pytest
 
 from services.runtime import Services
 from tests.fakes.discord_emu import DiscordEmulator, shard_of
+from tests.fakes.openai import FakeOpenAI
 from tests.fakes.tmdb import FakeTMDB
-from tests.helpers import components, is_ephemeral, visible_answer
+from tests.helpers import components, is_ephemeral, until, visible_answer
 from tests.process import MarqueeProcess, free_port, stores_env
 from tests.test_e2e_process import assert_clean
+from tests.test_movienight_faults import posted
 from worker.settings import create_worker
 
 SHARDS, PROCESSES = 4, 2
@@ -36,13 +38,15 @@ async def emulator() -> AsyncIterator[Any]:
 
 
 async def start_bot(
-    index: int, tmp_path: Path, emulator: Any, tmdb: FakeTMDB, database_url: str, redis_url: str
+    index: int, tmp_path: Path, emulator: Any, tmdb: FakeTMDB, llm: FakeOpenAI, database_url: str, redis_url: str
 ) -> tuple[MarqueeProcess, int]:
     port = free_port()
     env = stores_env(
         tmdb,
         database_url,
         redis_url,
+        OPENAI_API_KEY=llm.api_key,
+        OPENAI_BASE_URL=llm.base_url,
         SHARD_PROCESSES=str(PROCESSES),
         SHARD_PROCESS_INDEX=str(index),
         METRICS_PORT=str(port),
@@ -64,9 +68,15 @@ def guilds(emulator: Any) -> list[int]:
 
 
 async def test_two_processes_share_the_shards_and_answer_each_interaction_once(
-    tmp_path: Path, emulator: Any, tmdb: FakeTMDB, database_url: str, redis_url: str, services: Services
+    tmp_path: Path,
+    emulator: Any,
+    tmdb: FakeTMDB,
+    llm: FakeOpenAI,
+    database_url: str,
+    redis_url: str,
+    services: Services,
 ) -> None:
-    bots = [await start_bot(i, tmp_path, emulator, tmdb, database_url, redis_url) for i in range(PROCESSES)]
+    bots = [await start_bot(i, tmp_path, emulator, tmdb, llm, database_url, redis_url) for i in range(PROCESSES)]
     try:
         await emulator.wait_shards(range(SHARDS), 90)
         # Each process identified its own shards, every IDENTIFY 5 s or more after the one before
@@ -93,10 +103,18 @@ async def test_two_processes_share_the_shards_and_answer_each_interaction_once(
         # A list sent by process 1 (a server on shard 3), whose Next button must work after a restart.
         shard3 = next(g for g in emulator.extra_guilds if shard_of(g, SHARDS) == 3)
         listed = await visible_answer(await emulator.invoke("browse", {"list": "popular"}, guild_id=shard3))
+        # And a movie night there, which falls due while process 1 is down.
+        rec = await emulator.invoke("movienight", {"member1": emulator.bob}, guild_id=shard3)
+        await rec.wait_for(lambda: any(m.get("embeds") for m in rec.messages), 20, "the night")
+        night = next(m for m in rec.messages if m.get("embeds"))
+        await posted(services, night)
         before = {i: emulator.shard_sessions[i] for i in range(SHARDS)}
         assert await bots[1][0].stop(signal.SIGTERM) == 0
         assert_clean(bots[1][0].output())
-        bots[1] = await start_bot(1, tmp_path, emulator, tmdb, database_url, redis_url)
+        async with services.db.connection() as conn:
+            await conn.execute("UPDATE movie_nights SET closes_at = now()")
+        await until(lambda: "closed" in emulator.message(night["id"])["content"], 15, "process 0 closing the night")
+        bots[1] = await start_bot(1, tmp_path, emulator, tmdb, llm, database_url, redis_url)
         await emulator.wait_shards([1, 3], 60)
         assert all(emulator.shard_sessions[i] is not before[i] for i in (1, 3))
         assert all(emulator.shard_sessions[i] is before[i] for i in (0, 2))  # process 0 kept its sessions

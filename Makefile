@@ -5,8 +5,13 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The Kubernetes manifests' checks run in their own virtualenv (checkov's pins are its own).
+K8S_VENV ?= .venv-k8s
+K8S_BIN := $(K8S_VENV)/bin
+KUBERNETES_VERSION := 1.32.0
+RENDERED := build/kubernetes
 
-.PHONY: run test lint bench lock
+.PHONY: run test lint lint-k8s bench lock
 
 $(BIN)/marquee: pyproject.toml requirements-test.lock
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +22,26 @@ $(BIN)/marquee: pyproject.toml requirements-test.lock
 run: $(BIN)/marquee
 	$(BIN)/marquee run
 
-lint: $(BIN)/marquee
+$(K8S_BIN)/checkov: requirements-k8s.lock
+	$(PYTHON) -m venv $(K8S_VENV)
+	$(K8S_BIN)/pip install --quiet --require-hashes -r requirements-k8s.lock
+	touch $@
+
+lint: $(BIN)/marquee lint-k8s
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
+
+# The manifests as `kubectl apply -k` renders them: yamllint on the sources, then the rendered
+# objects against Kubernetes $(KUBERNETES_VERSION)'s schemas and checkov's Kubernetes policies.
+lint-k8s: $(K8S_BIN)/checkov
+	$(K8S_BIN)/yamllint --strict -c deploy/kubernetes/.yamllint deploy/kubernetes
+	mkdir -p $(RENDERED)
+	kubectl kustomize deploy/kubernetes > $(RENDERED)/marquee.yaml
+	kubectl kustomize deploy/kubernetes/migrate > $(RENDERED)/migrate.yaml
+	$(K8S_BIN)/kubernetes-validate --kubernetes-version $(KUBERNETES_VERSION) --strict --quiet $(RENDERED)/*.yaml
+	$(K8S_BIN)/checkov --directory $(RENDERED) --framework kubernetes --compact --quiet --skip-download
 
 test: lint
 	$(BIN)/pytest -q
@@ -35,3 +55,5 @@ lock: $(BIN)/marquee
 		--strip-extras -o requirements.lock pyproject.toml
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --no-emit-index-url --no-emit-find-links \
 		--extra test --strip-extras -c requirements.lock -o requirements-test.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --no-emit-index-url --no-emit-find-links \
+		--strip-extras -o requirements-k8s.lock requirements-k8s.in

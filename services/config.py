@@ -143,8 +143,13 @@ def load_settings() -> Settings:
     """Read settings; a malformed value becomes a one-line ConfigError, never a traceback."""
     from pydantic import ValidationError
 
+    # MARQUEE_SECRETS_DIR: settings also read from files named after them (a mounted Kubernetes
+    # Secret: DISCORD_TOKEN, DATABASE_URL…), so secrets need not be environment variables.
+    secrets_dir = os.environ.get("MARQUEE_SECRETS_DIR") or None
+    if secrets_dir and not Path(secrets_dir).is_dir():
+        raise ConfigError("MARQUEE_SECRETS_DIR", f"is not a directory: {secrets_dir}")
     try:
-        return Settings()
+        return Settings(_secrets_dir=secrets_dir)  # type: ignore[call-arg]  # pydantic-settings' init option
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"

@@ -139,6 +139,11 @@ async def test_closed_dms_are_final_and_a_lost_job_is_queued_by_the_sweep(
 
 async def test_concurrent_dms_share_one_login(services: Services, emulator: Any, dms: DiscordDMs) -> None:
     # Seen: two jobs logging in at once each opened an HTTP session, and one was never closed.
-    await asyncio.gather(*(dms.send(int(user["id"]), DM("hello")) for user in (emulator.alice, emulator.bob)))
+    await asyncio.gather(
+        *(
+            dms.send(int(user["id"]), DM("hello"), nonce=f"hello-{user['id']}")
+            for user in (emulator.alice, emulator.bob)
+        )
+    )
     assert len([r for r in emulator.requests if r.path == "/users/@me"]) == 1
     assert len(emulator.dms(emulator.alice)) == len(emulator.dms(emulator.bob)) == 1

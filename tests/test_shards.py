@@ -16,14 +16,16 @@ from typing import Any
 import aiohttp
 import pytest
 
+from services.notices import Outbox
 from services.runtime import Services
 from tests.fakes.discord_emu import DiscordEmulator, shard_of
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.tmdb import FakeTMDB
-from tests.helpers import components, is_ephemeral, until, visible_answer
+from tests.helpers import components, eventually, is_ephemeral, until, visible_answer
 from tests.process import MarqueeProcess, free_port, stores_env
 from tests.test_e2e_process import assert_clean
 from tests.test_movienight_faults import posted
+from tests.test_notices import DM_ROUTE, owed, row
 from worker.settings import create_worker
 
 SHARDS, PROCESSES = 4, 2
@@ -156,3 +158,33 @@ async def test_two_workers_enqueue_each_timed_job_once_per_due_time(services: Se
 def fires_at(job: Any, moment: datetime) -> bool:
     """Whether a cron job's schedule includes this minute."""
     return (job.minute is None or moment.minute in job.minute) and (job.hour is None or moment.hour in job.hour)
+
+
+async def test_a_worker_stopped_mid_dm_leaves_it_to_the_other_and_it_is_sent_once(
+    tmp_path: Path, emulator: Any, tmdb: FakeTMDB, database_url: str, redis_url: str, services: Services
+) -> None:
+    env = stores_env(tmdb, database_url, redis_url, METRICS_PORT="0", **emulator.env())
+    # Discord takes the DM at once, but its answer is slow: the first worker stops before it hears.
+    emulator.delay_route("POST", DM_ROUTE, 30)
+    first = await MarqueeProcess(["worker"], env, tmp_path).start()
+    second: MarqueeProcess | None = None
+    try:
+        notice = await owed(services, emulator.alice)
+        await Outbox(services.redis).enqueue([notice])
+        await until(lambda: len(emulator.dms(emulator.alice)) == 1, 30, "the DM made")
+        second = await MarqueeProcess(["worker"], env, tmp_path).start()
+        assert await first.stop(signal.SIGTERM) == 0  # its job is cancelled mid-wait, and put back
+
+        async def sent() -> bool | None:
+            return True if (await row(services, notice))["sent_at"] is not None else None
+
+        await eventually(sent, 30)
+        posts = [r for r in emulator.requests if r.method == "POST" and re.fullmatch(DM_ROUTE, r.path)]
+        assert len(posts) == 2 and len(emulator.dms(emulator.alice)) == 1  # sent twice, one DM
+        assert (await row(services, notice))["failure"] is None
+        assert await second.stop(signal.SIGTERM) == 0
+    finally:
+        first.kill()
+        if second is not None:
+            second.kill()
+    assert_clean(first.output())

@@ -2,7 +2,9 @@
 gateway), each notice once, whatever feature wrote it.
 
 A notice is claimed (its row locked) while it is sent and marked sent in the same transaction,
-so two workers never both send it. Discord's answer decides what follows:
+so two workers never both send it; a worker stopped between Discord taking the DM and the commit
+leaves it to be sent again, which Discord folds into the first (the notice's id is the message's
+nonce, enforced). Discord's answer decides what follows:
 - sent: done;
 - closed DMs (403/50007) or another definitive 4xx: recorded as failed, never tried again, and
   never a failed webhook;
@@ -62,14 +64,19 @@ class DiscordDMs:
         self._login = asyncio.Lock()
         self._closed = False
 
-    async def send(self, user_id: int, dm: DM) -> None:
+    async def send(self, user_id: int, dm: DM, *, nonce: str) -> None:
+        """`nonce` (25 characters at most): Discord makes one message of every send with the same
+        nonce (a few minutes apart at most), so a DM sent again after a stop that lost its answer
+        is not sent twice."""
         view = discord.ui.View(timeout=None)
         if dm.link:
             view.add_item(discord.ui.Button(label=dm.link[0], url=dm.link[1]))
         try:
             channel = await (await self._logged_in()).create_dm(discord.Object(user_id))
             files = [discord.File(io.BytesIO(data), filename=name) for name, data in dm.files]
-            await channel.send(dm.content, view=view, files=files, allowed_mentions=discord.AllowedMentions.none())
+            await channel.send(
+                dm.content, view=view, files=files, allowed_mentions=discord.AllowedMentions.none(), nonce=nonce
+            )
         except discord.RateLimited as exc:  # a wait longer than discord.py will sleep for
             raise DMDeferred("rate limited", exc.retry_after) from exc
         except discord.HTTPException as exc:
@@ -133,7 +140,7 @@ class Sender:
                 log.error("notice %d is of an unknown kind %r", notice_id, notice.kind)
                 return "not delivered: unknown kind"
             try:
-                await self.dms.send(notice.discord_id, await render(notice))
+                await self.dms.send(notice.discord_id, await render(notice), nonce=f"notice-{notice_id}")
             except DMRefused as exc:
                 await repo.mark_failed(conn, notice_id, str(exc))
                 log.info("notice %d not delivered: %s", notice_id, exc)

@@ -30,9 +30,10 @@ log = logging.getLogger(__name__)
 
 FUNCTIONS: list[Any] = [
     warm_lists,
-    # One attempt per job: a DM that may go through later is queued again as a new job, after
-    # its wait (see worker/notify.py); arq's own retries would stop short of the outbox's bound.
-    func(send_notice, max_tries=1, keep_result=0),
+    # A DM that may go through later is queued again as a new job, after its wait (see
+    # worker/notify.py). arq's own retry is for a worker stopped mid-send (the job cancelled):
+    # another worker sends it at once, and Discord folds the two sends into one message (nonce).
+    func(send_notice, max_tries=2, keep_result=0),
     notice_sweep,
     billing_sweep,
     # Its result is never kept: a kept result would make arq refuse the next one for its _job_id.

@@ -441,6 +441,7 @@ class DiscordEmulator:
         self._records_by_token: dict[str, InteractionRecord] = {}
         self.requests: list[RequestLog] = []
         self.faults: list[RouteFault] = []  # see fail_route()
+        self.delays: list[list[Any]] = []  # see delay_route(): [method, path pattern, seconds, times left]
         self.unhandled: list[RequestLog] = []
         self.errors: list[str] = []  # tracebacks of requests the emulator failed to handle
         self.gateway_log: list[dict] = []  # every frame the bot sent on the gateway
@@ -1647,6 +1648,18 @@ class DiscordEmulator:
         self.faults.append(fault)
         return fault
 
+    def delay_route(self, method: str, path: str, seconds: float, times: int = 1) -> None:
+        """The next ``times`` matching REST requests take effect at once but are answered
+        ``seconds`` later (a slow network: the caller may stop before it hears the answer)."""
+        self.delays.append([method.upper(), re.compile(path), seconds, times])
+
+    def _delay_for(self, method: str, path: str) -> float | None:
+        for delay in self.delays:
+            if delay[3] > 0 and delay[0] == method and delay[1].fullmatch(path):
+                delay[3] -= 1
+                return float(delay[2])
+        return None
+
     def _fault_for(self, method: str, path: str) -> RouteFault | None:
         for fault in self.faults:
             if fault.remaining > 0 and fault.method == method and fault.path.fullmatch(path):
@@ -1690,6 +1703,8 @@ class DiscordEmulator:
         self.requests.append(log)
         if handler is None:
             self.unhandled.append(log)
+        if is_api and (delay := self._delay_for(request.method, path)) is not None:
+            await asyncio.sleep(delay)  # done, but the answer is slow to come back
         return response
 
     def _note_rejection(self, method: str, params: dict, body: Any, exc: ApiError) -> None:
@@ -2002,6 +2017,12 @@ class DiscordEmulator:
             raise ApiError(403, 50007, "Cannot send messages to this user")
         data = body["json"] or {}
         _validate_message(data, "", require_content=not body["files"])
+        if data.get("enforce_nonce") and data.get("nonce") is not None:
+            # Discord: the same nonce again from the same author within a few minutes returns the
+            # message made the first time, and makes none.
+            for earlier in reversed(self.channel_log.get(int(channel["id"]), [])):
+                if earlier.get("nonce") == data["nonce"] and earlier["author"]["id"] == self.bot_user["id"]:
+                    return earlier
         msg = self._new_message(
             int(channel["id"]),
             data,

@@ -50,21 +50,26 @@ class Backoff:
         return min(self.base * 2 ** max(0, attempts - 1), self.cap)
 
 
-def job_id(notice_id: int, attempt: int) -> str:
-    """One job per attempt: a repeat of the same attempt (the sweep, a second enqueue) is one job."""
-    return f"notice:{notice_id}:{attempt}"
+def job_id(notice_id: int, attempt: int, sweep: str = "") -> str:
+    """One job per attempt: a repeat of the same attempt (a second enqueue) is one job. The
+    sweep's are its own (`sweep`: which sweep): the job it stands in for may be stuck behind a
+    worker that was killed running it (arq holds such a job for its longest timeout)."""
+    return f"notice:{notice_id}:{attempt}" + (f":sweep:{sweep}" if sweep else "")
 
 
 class Outbox:
     def __init__(self, redis: ArqRedis) -> None:
         self._redis = redis
 
-    async def enqueue(self, notices: Iterable[int | tuple[int, int]], *, defer: float | None = None) -> None:
+    async def enqueue(
+        self, notices: Iterable[int | tuple[int, int]], *, defer: float | None = None, sweep: str = ""
+    ) -> None:
         """Hand notices (ids, or (id, attempts made)) to the worker; what Redis cannot take now,
-        the worker's sweep queues later."""
+        the worker's sweep queues later (`sweep`: this is that sweep, see `job_id`)."""
         for notice in notices:
             notice_id, attempt = notice if isinstance(notice, tuple) else (notice, 0)
             try:
-                await self._redis.enqueue_job(JOB, notice_id, _job_id=job_id(notice_id, attempt), _defer_by=defer)
+                job = job_id(notice_id, attempt, sweep)
+                await self._redis.enqueue_job(JOB, notice_id, _job_id=job, _defer_by=defer)
             except (RedisError, OSError) as exc:
                 log.warning("notice %d left for the sweep: %s", notice_id, type(exc).__name__)

@@ -188,3 +188,38 @@ async def test_a_worker_stopped_mid_dm_leaves_it_to_the_other_and_it_is_sent_onc
         if second is not None:
             second.kill()
     assert_clean(first.output())
+
+
+async def test_a_worker_killed_mid_dm_leaves_it_to_the_sweep_and_it_is_sent_once(
+    tmp_path: Path, emulator: Any, tmdb: FakeTMDB, database_url: str, redis_url: str, services: Services
+) -> None:
+    env = stores_env(tmdb, database_url, redis_url, METRICS_PORT="0", **emulator.env())
+    emulator.delay_route("POST", DM_ROUTE, 30)
+    first = await MarqueeProcess(["worker"], env, tmp_path).start()
+    second: MarqueeProcess | None = None
+    try:
+        notice = await owed(services, emulator.alice)
+        await Outbox(services.redis).enqueue([notice])
+        await until(lambda: len(emulator.dms(emulator.alice)) == 1, 30, "the DM made")
+        first.kill()  # SIGKILL: arq keeps its job as in progress for hours; the sweep stands in
+        await first.wait(10)
+        second = await MarqueeProcess(["worker"], env, tmp_path).start()
+        async with services.db.connection() as conn:  # the sweep's minute passes
+            await conn.execute(
+                "UPDATE notices SET created_at = created_at - interval '2 minutes' WHERE id = $1", notice
+            )
+        await services.redis.enqueue_job("notice_sweep")
+
+        async def sent() -> bool | None:
+            return True if (await row(services, notice))["sent_at"] is not None else None
+
+        await eventually(sent, 30)
+        posts = [r for r in emulator.requests if r.method == "POST" and re.fullmatch(DM_ROUTE, r.path)]
+        assert len(posts) == 2 and len(emulator.dms(emulator.alice)) == 1
+        assert await second.stop(signal.SIGTERM) == 0
+    finally:
+        first.kill()
+        if second is not None:
+            second.kill()
+    if second is not None:
+        assert_clean(second.output())

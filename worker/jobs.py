@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from arq import Retry
@@ -49,7 +50,8 @@ async def notice_sweep(ctx: dict[str, Any]) -> int:
     services: Services = ctx["services"]
     async with services.db.connection() as conn:
         lost = await notices_repo.due_notices(conn, older_than_seconds=60)
-    await Outbox(services.redis).enqueue(lost)
+    # Its own job ids (one set per minute): a lost job may still hold its id, behind a killed worker.
+    await Outbox(services.redis).enqueue(lost, sweep=str(int(time.time()) // 60))
     return len(lost)
 
 

@@ -12,6 +12,8 @@
   the single flight across two processes);
 - the Stripe webhook burst of bench/billing.py;
 - /movienight's LLM calls and the vote storm, bench/movienight.py;
+- bot processes sharing shards: start-up of 16 shards in 4 processes and 1,000 commands over 200
+  servers, bench/shards.py;
 - vector search at 10k and 100k films and the embedding pipeline, bench/vectors.py.
 """
 
@@ -36,6 +38,7 @@ from bench.common import PrintedRows, ms, percentile
 from bench.imports import import_benchmarks
 from bench.movienight import movienight_benchmarks
 from bench.personal import personal_benchmarks
+from bench.shards import shard_benchmarks
 from bench.vectors import vector_benchmarks
 from services.runtime import open_services
 from tests.conftest import TEST_RETRY, make_settings
@@ -189,6 +192,7 @@ async def main() -> None:
     await personal_benchmarks(rows)
     await import_benchmarks(rows)
     await movienight_benchmarks(rows)
+    await shard_benchmarks(rows)
     await vector_benchmarks(rows)
 
 

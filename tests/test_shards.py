@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import signal
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -160,66 +161,55 @@ def fires_at(job: Any, moment: datetime) -> bool:
     return (job.minute is None or moment.minute in job.minute) and (job.hour is None or moment.hour in job.hour)
 
 
-async def test_a_worker_stopped_mid_dm_leaves_it_to_the_other_and_it_is_sent_once(
+@asynccontextmanager
+async def a_dm_in_flight(
     tmp_path: Path, emulator: Any, tmdb: FakeTMDB, database_url: str, redis_url: str, services: Services
-) -> None:
+) -> AsyncIterator[tuple[MarqueeProcess, list[MarqueeProcess], int]]:
+    """A worker sending alice a DM that Discord has taken but not yet answered (its answer comes
+    30 s late); the test stops it and starts the others (listed, killed at the end if need be)."""
     env = stores_env(tmdb, database_url, redis_url, METRICS_PORT="0", **emulator.env())
-    # Discord takes the DM at once, but its answer is slow: the first worker stops before it hears.
     emulator.delay_route("POST", DM_ROUTE, 30)
     first = await MarqueeProcess(["worker"], env, tmp_path).start()
-    second: MarqueeProcess | None = None
+    others: list[MarqueeProcess] = []
     try:
         notice = await owed(services, emulator.alice)
         await Outbox(services.redis).enqueue([notice])
         await until(lambda: len(emulator.dms(emulator.alice)) == 1, 30, "the DM made")
-        second = await MarqueeProcess(["worker"], env, tmp_path).start()
-        assert await first.stop(signal.SIGTERM) == 0  # its job is cancelled mid-wait, and put back
-
-        async def sent() -> bool | None:
-            return True if (await row(services, notice))["sent_at"] is not None else None
-
-        await eventually(sent, 30)
+        yield first, others, notice
+        await eventually(lambda: sent(services, notice), 30)
         posts = [r for r in emulator.requests if r.method == "POST" and re.fullmatch(DM_ROUTE, r.path)]
         assert len(posts) == 2 and len(emulator.dms(emulator.alice)) == 1  # sent twice, one DM
         assert (await row(services, notice))["failure"] is None
-        assert await second.stop(signal.SIGTERM) == 0
+        for other in others:
+            assert await other.stop(signal.SIGTERM) == 0
+            assert_clean(other.output())
     finally:
-        first.kill()
-        if second is not None:
-            second.kill()
-    assert_clean(first.output())
+        for process in (first, *others):
+            process.kill()
+
+
+async def sent(services: Services, notice: int) -> bool | None:
+    return True if (await row(services, notice))["sent_at"] is not None else None
+
+
+async def test_a_worker_stopped_mid_dm_leaves_it_to_the_other_and_it_is_sent_once(
+    tmp_path: Path, emulator: Any, tmdb: FakeTMDB, database_url: str, redis_url: str, services: Services
+) -> None:
+    async with a_dm_in_flight(tmp_path, emulator, tmdb, database_url, redis_url, services) as (first, others, _):
+        others.append(await MarqueeProcess(["worker"], first.env, tmp_path).start())
+        assert await first.stop(signal.SIGTERM) == 0  # its job is cancelled mid-wait, and put back
+        assert_clean(first.output())
 
 
 async def test_a_worker_killed_mid_dm_leaves_it_to_the_sweep_and_it_is_sent_once(
     tmp_path: Path, emulator: Any, tmdb: FakeTMDB, database_url: str, redis_url: str, services: Services
 ) -> None:
-    env = stores_env(tmdb, database_url, redis_url, METRICS_PORT="0", **emulator.env())
-    emulator.delay_route("POST", DM_ROUTE, 30)
-    first = await MarqueeProcess(["worker"], env, tmp_path).start()
-    second: MarqueeProcess | None = None
-    try:
-        notice = await owed(services, emulator.alice)
-        await Outbox(services.redis).enqueue([notice])
-        await until(lambda: len(emulator.dms(emulator.alice)) == 1, 30, "the DM made")
-        first.kill()  # SIGKILL: arq keeps its job as in progress for hours; the sweep stands in
+    async with a_dm_in_flight(tmp_path, emulator, tmdb, database_url, redis_url, services) as (first, others, notice):
+        first.kill()  # SIGKILL: arq holds its job as in progress for hours; the sweep stands in
         await first.wait(10)
-        second = await MarqueeProcess(["worker"], env, tmp_path).start()
+        others.append(await MarqueeProcess(["worker"], first.env, tmp_path).start())
         async with services.db.connection() as conn:  # the sweep's minute passes
             await conn.execute(
                 "UPDATE notices SET created_at = created_at - interval '2 minutes' WHERE id = $1", notice
             )
         await services.redis.enqueue_job("notice_sweep")
-
-        async def sent() -> bool | None:
-            return True if (await row(services, notice))["sent_at"] is not None else None
-
-        await eventually(sent, 30)
-        posts = [r for r in emulator.requests if r.method == "POST" and re.fullmatch(DM_ROUTE, r.path)]
-        assert len(posts) == 2 and len(emulator.dms(emulator.alice)) == 1
-        assert await second.stop(signal.SIGTERM) == 0
-    finally:
-        first.kill()
-        if second is not None:
-            second.kill()
-    if second is not None:
-        assert_clean(second.output())

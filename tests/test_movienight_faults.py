@@ -10,7 +10,7 @@ from services.runtime import Services
 from tests.conftest import connected_bot
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.tmdb import FakeTMDB
-from tests.helpers import answer, components, eventually, is_ephemeral, until
+from tests.helpers import answer, components, eventually, is_ephemeral, until, visible_answer
 from tests.test_movienight import button, lines, start_night, tally, vote
 
 EDIT = r"/channels/\d+/messages/\d+"
@@ -180,3 +180,20 @@ async def test_tmdb_down_after_the_model_answered_gives_the_request_back(
     assert is_ephemeral(msg) and "TMDB" in msg["content"], msg["content"]
     assert len(llm.completions("nightsuggestions")) == 1  # the model answered...
     assert await services.ai_limits.used(int(emulator.alice["id"])) == 0  # ...and the request was given back
+
+
+async def test_tmdb_down_at_the_close_still_announces_the_winner(
+    bot: Any, emulator: Any, services: Services, llm: FakeOpenAI, tmdb: FakeTMDB
+) -> None:
+    _, night = await start_night(emulator, {"member1": emulator.bob})
+    winner = lines(night)[1][1]
+    await vote(emulator, night, 2, emulator.bob)
+    await services.redis.flushdb()  # nothing of the winner's in the cache
+    tmdb.fail(503, times=500)
+    closed = await emulator.click(night, button(night, "close"), user=emulator.alice)
+    assert (await visible_answer(closed))["content"] == f"🏁 Closed. **{winner}** won."
+    announced = emulator.channel_messages()[-1]
+    assert announced["content"].startswith(f"🏆 Tonight's film: **{winner}** with 1 vote of 1.")
+    assert not announced["embeds"]  # its card needs TMDB
+    row = await night_row(services, night_id(night))
+    assert row["status"] == "closed" and row["winner"] == 2

@@ -15,7 +15,7 @@ import logging
 import time
 from contextlib import suppress
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -25,7 +25,8 @@ from bot.cogs.movienight.render import (
     night_embed,
     night_view,
     open_content,
-    winner_message,
+    winner_card,
+    winner_line,
 )
 from services.errors import MarqueeError
 from services.movienight.models import Closing, Night, Tally
@@ -69,7 +70,11 @@ class NightShows:
                 await self._closer
             self._closer = None
         if self._editing:
-            await asyncio.wait(list(self._editing.values()), timeout=STOP_WAIT)
+            _, late = await asyncio.wait(list(self._editing.values()), timeout=STOP_WAIT)
+            for task in late:  # shown at the next vote, or as the final tally
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
 
     def wake(self) -> None:
         """A night was started here: its close time may be the next one."""
@@ -116,11 +121,15 @@ class NightShows:
         if closing.winner is None:
             return
         catalog = self.bot.services.catalog
-        film = await catalog.details(closing.winner.tmdb_id, locale=Locale(night.region, night.language))
-        content, embed, view = winner_message(closing, film, await catalog.image_config())
+        card: dict[str, Any] = {}
+        try:
+            film = await catalog.details(closing.winner.tmdb_id, locale=Locale(night.region, night.language))
+            card = dict(zip(("embed", "view"), winner_card(closing, film, await catalog.image_config()), strict=True))
+        except MarqueeError as exc:  # TMDB away: the winner is still announced, without its card
+            log.info("movie night %d: its winner's card could not be made: %s", night.id, exc)
         channel = self.bot.get_partial_messageable(night.channel_id, guild_id=night.guild_id)
         try:
-            await channel.send(content, embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none())
+            await channel.send(winner_line(closing), allowed_mentions=discord.AllowedMentions.none(), **card)
         except (discord.NotFound, discord.Forbidden) as exc:
             raise NightGone() from exc
 

@@ -80,17 +80,19 @@ def closed_view(night: Night) -> discord.ui.View:
     return night_view(night, closed=True)
 
 
-def winner_message(
-    closing: Closing, film: MovieDetails, images: ImageConfig
-) -> tuple[str, discord.Embed, discord.ui.View]:
-    """The winner's card as the host's region sees it, and whose services stream it."""
-    night, tally = closing.night, closing.tally
-    prefs = Preferences(night.region, night.language)
-    winner = closing.winner
+def winner_line(closing: Closing) -> str:
+    """ "🏆 Tonight's film: …" with its votes, and whose services stream it."""
+    night, tally, winner = closing.night, closing.tally, closing.winner
     assert winner is not None and tally.winner is not None
     votes = tally.votes[tally.winner - 1]
     content = f"🏆 Tonight's film: **{embeds.md(winner.label, 200)}** with {votes_text(votes)} of {tally.total}."
     if closing.streams:
         streams = "; ".join(f"{embeds.md(s, 60)} ({names(night, w)})" for s, w in closing.streams)
         content += f"\nStreams on {streams}."
-    return content, film_card(film, images, prefs), card_view(film)
+    return content
+
+
+def winner_card(closing: Closing, film: MovieDetails, images: ImageConfig) -> tuple[discord.Embed, discord.ui.View]:
+    """The winner's card as the host's region sees it, with + Watchlist for anyone."""
+    night = closing.night
+    return film_card(film, images, Preferences(night.region, night.language)), card_view(film)

@@ -20,7 +20,8 @@ from bot.inflight import InFlight
 from bot.shards import IdentifyQueue, plan_shards
 from bot.tree import MarqueeTree
 from services.config import Settings
-from services.db.state import advisory_lock, get_state, set_state
+from services.db.locks import advisory_lock
+from services.db.state import get_state, set_state
 from services.errors import MarqueeError, OutOfDate
 from services.runtime import Services
 

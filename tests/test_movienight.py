@@ -20,7 +20,7 @@ from tests.test_settings import choose
 NIGHT_LINE = re.compile(r"\*\*(\d)\.\*\* (.+?) — (\d+) votes?")
 
 
-def night_of(emulator: Any, rec: Any) -> dict[str, Any]:
+def night_of(rec: Any) -> dict[str, Any]:
     """The public night message of a /movienight invocation."""
     return next(m for m in rec.messages if not is_ephemeral(m) and m.get("embeds"))
 
@@ -42,7 +42,7 @@ async def start_night(emulator: Any, options: dict[str, Any], **kw: Any) -> tupl
     rec = await emulator.invoke("movienight", options, **kw)
     await rec.wait_callback()
     await rec.wait_for(lambda: any(not is_ephemeral(m) and m.get("embeds") for m in rec.messages), 15, "the night")
-    return rec, night_of(emulator, rec)
+    return rec, night_of(rec)
 
 
 async def vote(emulator: Any, msg: dict[str, Any], number: int | str, user: Any) -> str:

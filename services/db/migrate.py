@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from services.db.locks import advisory_lock
 from services.db.pool import Database
 
 # Any constant works; it only has to be the same in every Marquee process.
@@ -30,23 +31,19 @@ def load_migrations() -> list[Migration]:
 async def apply_migrations(db: Database) -> list[str]:
     """Apply what is missing; returns the versions applied now. Safe to run from two processes."""
     applied: list[str] = []
-    async with db.connection() as conn:
-        await conn.execute("SELECT pg_advisory_lock($1)", ADVISORY_LOCK_KEY)
-        try:
-            await conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-            )
-            done = {row["version"] for row in await conn.fetch("SELECT version FROM schema_migrations")}
-            for migration in load_migrations():
-                if migration.version in done:
-                    continue
-                async with conn.transaction():
-                    await conn.execute(migration.sql)
-                    await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", migration.version)
-                applied.append(migration.version)
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", ADVISORY_LOCK_KEY)
+    async with db.connection() as conn, advisory_lock(conn, ADVISORY_LOCK_KEY):
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        done = {row["version"] for row in await conn.fetch("SELECT version FROM schema_migrations")}
+        for migration in load_migrations():
+            if migration.version in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(migration.sql)
+                await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", migration.version)
+            applied.append(migration.version)
     if applied:
         # Connections opened before a migration created a type (pgvector's) lack its codec.
         await db.pool.expire_connections()

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from services.db.upsert import upsert
+
 # What /server-settings can change: a fixed set, so no user input ever names a column.
 COLUMNS = ("region", "language", "ai_commands", "answers")
-SELECT = "SELECT guild_id, region, language, ai_commands, answers FROM server_settings"
+RETURNING = "guild_id, region, language, ai_commands, answers"
+SELECT = f"SELECT {RETURNING} FROM server_settings"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,19 +33,13 @@ async def of_guilds(conn: asyncpg.Connection, guild_ids: Sequence[int]) -> list[
 
 
 async def save(conn: asyncpg.Connection, guild_id: int, changes: dict[str, object], by: int) -> StoredServer:
-    """Write the given settings (the others as they were) and return them all."""
-    names = [c for c in COLUMNS if c in changes]
-    if not names or len(names) != len(changes):
-        raise ValueError(f"server settings to save: {sorted(changes)}")
-    placeholders = ", ".join(f"${n + 3}" for n in range(len(names)))
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in names)
-    row = await conn.fetchrow(
-        f"INSERT INTO server_settings (guild_id, updated_by, {', '.join(names)}) VALUES ($1, $2, {placeholders})"
-        f" ON CONFLICT (guild_id) DO UPDATE SET {updates}, updated_by = EXCLUDED.updated_by, updated_at = now()"
-        " RETURNING guild_id, region, language, ai_commands, answers",
-        guild_id,
-        by,
-        *(changes[c] for c in names),
+    """Write the given settings (the others as they were), who changed them, and return them all."""
+    row = await upsert(
+        conn,
+        "server_settings",
+        ("guild_id", guild_id),
+        {**changes, "updated_by": by},
+        (*COLUMNS, "updated_by"),
+        RETURNING,
     )
-    assert row is not None
     return _server(row)

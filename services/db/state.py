@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import asyncpg
 
 
@@ -20,13 +17,3 @@ async def set_state(conn: asyncpg.Connection, key: str, value: str) -> None:
         key,
         value,
     )
-
-
-@asynccontextmanager
-async def advisory_lock(conn: asyncpg.Connection, name: str) -> AsyncIterator[None]:
-    """A session-level advisory lock on `name`, held while the block runs: one process at a time."""
-    await conn.execute("SELECT pg_advisory_lock(hashtext($1))", name)
-    try:
-        yield
-    finally:
-        await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", name)

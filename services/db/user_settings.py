@@ -6,8 +6,11 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from services.db.upsert import upsert
+
 # What /settings can change: a fixed set, so no user input ever names a column.
 COLUMNS = ("region", "language", "services", "spoilers", "alerts")
+RETURNING = "region, language, services, spoilers, alerts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,30 +23,16 @@ class StoredSettings:
 
 
 async def get(conn: asyncpg.Connection, discord_id: int) -> StoredSettings | None:
-    row = await conn.fetchrow(
-        "SELECT region, language, services, spoilers, alerts FROM user_settings WHERE discord_id = $1", discord_id
-    )
-    if row is None:
-        return None
-    return StoredSettings(row["region"], row["language"], tuple(row["services"]), row["spoilers"], row["alerts"])
+    row = await conn.fetchrow(f"SELECT {RETURNING} FROM user_settings WHERE discord_id = $1", discord_id)
+    return _stored(row) if row is not None else None
 
 
 async def save(conn: asyncpg.Connection, discord_id: int, changes: dict[str, object]) -> StoredSettings:
-    """Write the given settings (the others as they were), and return them all. Locks the row:
-    two changes at once (a click and a command) both land."""
-    names = [c for c in COLUMNS if c in changes]
-    if not names or len(names) != len(changes):
-        raise ValueError(f"settings to save: {sorted(changes)}")
-    placeholders = ", ".join(f"${n + 2}" for n in range(len(names)))
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in names)
-    row = await conn.fetchrow(
-        f"INSERT INTO user_settings (discord_id, {', '.join(names)}) VALUES ($1, {placeholders})"
-        f" ON CONFLICT (discord_id) DO UPDATE SET {updates}, updated_at = now()"
-        " RETURNING region, language, services, spoilers, alerts",
-        discord_id,
-        *(changes[c] for c in names),
-    )
-    assert row is not None
+    """Write the given settings (the others as they were), and return them all."""
+    return _stored(await upsert(conn, "user_settings", ("discord_id", discord_id), changes, COLUMNS, RETURNING))
+
+
+def _stored(row: asyncpg.Record) -> StoredSettings:
     return StoredSettings(row["region"], row["language"], tuple(row["services"]), row["spoilers"], row["alerts"])
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 MAX_CANDIDATES = 5
-MAX_MEMBERS = 5  # invited, besides the host
 
 
 @dataclass(frozen=True)
@@ -106,7 +105,6 @@ class Plan:
 
     candidates: tuple[Candidate, ...]
     neutral: tuple[int, ...]
-    calls: int  # LLM calls it took (profiles made afresh, and the picks)
 
 
 @dataclass(frozen=True)

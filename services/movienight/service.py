@@ -99,18 +99,16 @@ class MovieNightService:
         llm = self.ensure_enabled()
         await self._limits.admit(host_id)
         participants = (host_id, *members)
-        pasts = [await self._foryou.history(person) for person in participants]
+        pasts = await asyncio.gather(*(self._foryou.history(person) for person in participants))
         neutral = tuple(p for p, past in zip(participants, pasts, strict=True) if past.size < MIN_HISTORY)
         async with self._limits.charge(host_id) as charge:
-            made = await asyncio.gather(
-                *(
-                    self._foryou.taste_profile(llm, person, past, charge)
-                    for person, past in zip(participants, pasts, strict=True)
-                    if person not in neutral
-                )
-            )
-            profiles = iter(made)
-            blend: list[TasteProfile | None] = [None if p in neutral else next(profiles)[0] for p in participants]
+
+            async def profile(person: int, past: History) -> TasteProfile | None:
+                if person in neutral:
+                    return None
+                return (await self._foryou.taste_profile(llm, person, past, charge))[0]
+
+            blend = await asyncio.gather(*(profile(p, past) for p, past in zip(participants, pasts, strict=True)))
             message = night_message(blend, _excluded_titles(pasts), filters.constraints())
             answer = await llm.structured("movienight", NIGHT, message, NightSuggestions, charge=charge)
             try:
@@ -120,7 +118,7 @@ class MovieNightService:
             except (ServiceUnavailable, TooFewForNight):
                 charge.refund()  # TMDB away or too little left: not the host's doing
                 raise
-        return Plan(candidates, neutral, calls=1 + sum(not reused for _, reused in made))
+        return Plan(candidates, neutral)
 
     async def _candidates(
         self,

@@ -981,16 +981,7 @@ class DiscordEmulator:
             data.update(self._select_values(comp, values))
         elif values is not None:
             raise ValueError(f"{custom_id!r} is not a select menu")
-        where, by_user = self._where_of(msg)
-        return await self._dispatch_interaction(
-            IT_COMPONENT,
-            data,
-            user=user,
-            guild=where in ("guild", "foreign_guild"),
-            message=msg,
-            where=where,
-            user_install=by_user,
-        )
+        return await self._component_interaction(msg, data, user)
 
     def _where_of(self, msg: dict) -> tuple[str, bool]:
         """Where a message lives ('guild', 'dm', 'private_channel', 'foreign_guild') and whether the
@@ -1022,6 +1013,10 @@ class DiscordEmulator:
         if comp is None or comp["type"] not in SELECT_TYPES:
             raise LookupError(f"no select {custom_id!r} on message {msg['id']}")
         data = {"custom_id": custom_id, "component_type": comp["type"], "values": [str(v) for v in values]}
+        return await self._component_interaction(msg, data, user)
+
+    async def _component_interaction(self, msg: dict, data: dict, user: Any) -> InteractionRecord:
+        """A button or select interaction on a message, dispatched where the message lives."""
         where, by_user = self._where_of(msg)
         return await self._dispatch_interaction(
             IT_COMPONENT,
@@ -1038,16 +1033,7 @@ class DiscordEmulator:
         ``custom_id`` (Discord does not check that the message has such a button)."""
         msg = self.message(message["id"] if isinstance(message, dict) else message)
         data = {"custom_id": custom_id, "component_type": 2}
-        where, by_user = self._where_of(msg)
-        return await self._dispatch_interaction(
-            IT_COMPONENT,
-            data,
-            user=user,
-            guild=where in ("guild", "foreign_guild"),
-            message=msg,
-            where=where,
-            user_install=by_user,
-        )
+        return await self._component_interaction(msg, data, user)
 
     async def submit_modal(
         self, record: InteractionRecord, values: dict[str, str], *, user: Any = None
@@ -1092,9 +1078,6 @@ class DiscordEmulator:
         if session is None:
             raise RuntimeError(f"no bot has identified as shard {shard} of {count}")
         return session
-
-    def _channel_of(self, guild_id: int) -> int:
-        return self.channel_id if guild_id == self.guild_id else int(self.extra_guilds[guild_id]["channel_id"])
 
     def _require_session(self) -> _Session:
         if self.session is None or self.session.conn is None:
@@ -1240,7 +1223,7 @@ class DiscordEmulator:
             if message:
                 guild_id = int(self.channels[int(message["channel_id"])]["guild_id"])
             guild_id = guild_id or self.guild_id
-            channel_id = int(message["channel_id"]) if message else self._channel_of(guild_id)
+            channel_id = int(message["channel_id"]) if message else self.guild_channel(guild_id)
             perms = str(self.permissions_of(uid))
             owners = {"0": str(guild_id), **({"1": str(uid)} if by_user else {})}
             payload.update(
@@ -1529,7 +1512,7 @@ class DiscordEmulator:
 
     def guild_channel(self, guild_id: int) -> int:
         """A server's text channel (the first server's `channel_id` for it)."""
-        return self._channel_of(guild_id)
+        return self.channel_id if guild_id == self.guild_id else int(self.extra_guilds[guild_id]["channel_id"])
 
     async def wait_shards(self, shard_ids: Iterable[int], timeout: float = 60.0) -> None:
         """Until each of these shards has a connected session (READY sent)."""
